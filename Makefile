@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# cowstat: module, tool, selftests, lint and the QEMU test run.
+#
+#   make                      module for the running kernel + the cowstat tool
+#   make KERNEL=6.12          module for a target kernel of scripts/kernels.conf (6.1, 6.12)
+#   make KDIR=/path/to/build  module for any kernel build tree
+#   make setup                install what building and testing need (Debian 12, root)
+#   make test                 the full test run (README: set-up, host tests, lint, both kernels)
+#   make style / make check   checkpatch --strict / sparse (C=2) for the selected kernel
+#
+# Selftests are built with -Wall like the kernel's own (the kselftest harness is not -Wextra
+# clean); the tool with -Wall -Wextra.
+#
+# Modules are built out of the source tree, in build/<kernel release>/, so that one checkout
+# holds builds for several kernels at once.
+
+KERNEL ?=
+ifneq ($(KERNEL),)
+KREL := $(shell scripts/kernels.sh $(KERNEL))
+ifeq ($(KREL),)
+$(error kernel '$(KERNEL)' is not installed: run 'make setup' (names: $(shell awk '!/^#/ && NF {printf "%s ", $$1}' scripts/kernels.conf)))
+endif
+KDIR := /usr/src/linux-headers-$(KREL)
+endif
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KREL ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+BUILD := build/$(KREL)
+
+# A kernel without a build tree (no module support, or no headers installed) gets one line.
+ifneq ($(filter all module check,$(or $(MAKECMDGOALS),all)),)
+ifeq ($(wildcard $(KDIR)/Makefile),)
+$(error no kernel build tree at $(KDIR): build for a target kernel with 'make KERNEL=6.1' or 'make KERNEL=6.12' (after 'make setup'), or set KDIR=)
+endif
+endif
+
+CFLAGS ?= -O2 -g
+TOOL_CFLAGS := -Wall -Wextra -Werror=implicit-function-declaration -Iinclude \
+	'-D__printf(a, b)=__attribute__((format(printf, a, b)))'
+PREFIX ?= /usr/local
+
+MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h include/*.h)
+LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h)
+KSFT := .cache/linux-tools
+SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
+
+.PHONY: all module tool selftests setup test style check clean install
+
+all: module tool
+
+module: $(BUILD)/cowstat.ko
+
+$(BUILD)/cowstat.ko: $(MODULE_SRCS)
+	@mkdir -p $(BUILD)/module $(BUILD)/include
+	@cp -p Kbuild $(BUILD)/ && cp -p module/*.c module/*.h $(BUILD)/module/ && cp -p include/*.h $(BUILD)/include/
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
+
+tool: tools/cowstat
+
+tools/cowstat: tools/cowstat.c include/cowstat.h
+	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
+
+selftests: $(SELFTESTS)
+
+%_test: %_test.c selftests/*.h include/cowstat.h
+	@[ -e $(KSFT)/kselftest_harness.h ] || { echo "kselftest headers missing: run 'make setup'" >&2; exit 1; }
+	$(CC) $(CFLAGS) -Wall -Iinclude -Iselftests -I$(KSFT) -o $@ $< -lpthread
+
+setup:
+	@scripts/setup.sh
+
+test:
+	@scripts/run-tests.sh
+
+style:
+	@[ -e $(KSFT)/checkpatch.pl ] || { echo "checkpatch.pl missing: run 'make setup'" >&2; exit 1; }
+	perl $(KSFT)/checkpatch.pl --strict --no-tree --terse --show-types -f $(LINT_SRCS)
+
+# Sparse over every module source; kbuild is always entered so that C=2 checks all of them.
+check: $(BUILD)/cowstat.ko
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) C=2 modules
+
+install: tools/cowstat
+	install -D -m 0755 tools/cowstat $(DESTDIR)$(PREFIX)/sbin/cowstat
+
+clean:
+	rm -rf build tools/cowstat $(SELFTESTS)

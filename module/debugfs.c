@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowstat: the debugfs interface, /sys/kernel/debug/cowstat/. Formats are defined in
+ * include/cowstat.h and documented in Documentation/cowstat.rst.
+ */
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
+
+#include "cowstat.h"
+
+static struct dentry *cowstat_dir;
+
+static int version_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "module_version %s\ninterface_version %d\n",
+		   COWSTAT_VERSION, COWSTAT_IF_VERSION);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(version);
+
+int cowstat_debugfs_init(void)
+{
+	struct dentry *d;
+
+	d = debugfs_create_dir("cowstat", NULL);
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	cowstat_dir = d;
+
+	d = debugfs_create_file(COWSTAT_FILE_VERSION, 0400, cowstat_dir, NULL, &version_fops);
+	if (IS_ERR(d))
+		goto err_remove;
+	return 0;
+
+err_remove:
+	debugfs_remove_recursive(cowstat_dir);
+	cowstat_dir = NULL;
+	return PTR_ERR(d);
+}
+
+void cowstat_debugfs_exit(void)
+{
+	debugfs_remove_recursive(cowstat_dir);
+	cowstat_dir = NULL;
+}

@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs INSIDE the QEMU guest (started by scripts/run-tests.sh through virtme-ng), as root, with
+# the project tree visible read-only. Writes kselftest TAP to $out/tap and the kernel log to
+# $out/dmesg, and the word "done" to $out/done when it got to the end (a crashed or hung guest
+# leaves no marker, which the host reports as a failure).
+#
+#   guest-run.sh KO OUTDIR [N]   (N: TAP lines already printed for this kernel by the host)
+#
+# Order: the life-cycle test (it loads and unloads the module itself), then insmod, every other
+# selftest, rmmod, and a scan of the kernel log written since this script started.
+set -u
+ko=$1
+out=$2
+top=$(cd "$(dirname "$0")/.." && pwd)
+tap=$out/tap
+: > "$tap"
+n=${3:-0}
+
+emit() {
+	echo "$*" >> "$tap"
+}
+
+# One top-level TAP line for a check done here (counted as one test).
+check() {
+	local ok=$1 what=$2
+	n=$((n + 1))
+	if [ "$ok" = 0 ]; then
+		emit "ok $n cowstat: $what"
+	else
+		emit "not ok $n cowstat: $what"
+	fi
+}
+
+# Run a kselftest harness binary; its own TAP is nested under "# ". A binary that fails
+# without reporting a failing test (crash, signal, bad plan) gets one failing leaf of its own.
+run_selftest() {
+	local t=$1 name rc log
+	name=$(basename "$t")
+	log=$(mktemp)
+	COWSTAT_KO=$ko timeout 600 "$t" > "$log" 2>&1
+	rc=$?
+	sed 's/^/# /' "$log" >> "$tap"
+	n=$((n + 1))
+	if [ $rc = 0 ] || [ $rc = 4 ]; then
+		emit "ok $n selftests: cowstat: $name"
+	else
+		grep -q '^not ok ' "$log" ||
+			emit "# not ok 0 $name exited with status $rc without a failing test"
+		emit "not ok $n selftests: cowstat: $name # exit=$rc"
+	fi
+	rm -f "$log"
+}
+
+mount -t debugfs none /sys/kernel/debug 2>/dev/null
+dmesg_start=$(dmesg | wc -l)
+emit "# kernel $(uname -r), $(nproc) CPUs"
+
+[ -e "$ko" ]
+check $? "module file $ko present"
+
+run_selftest "$top/selftests/load_test"
+
+insmod "$ko" 2>> "$tap"
+check $? "insmod cowstat.ko"
+
+for t in "$top"/selftests/*_test; do
+	case "$t" in */load_test) continue ;; esac
+	[ -x "$t" ] && run_selftest "$t"
+done
+
+if [ -d /sys/kernel/debug/cowstat ]; then
+	rmmod cowstat 2>> "$tap"
+	check $? "rmmod cowstat"
+fi
+[ ! -e /sys/kernel/debug/cowstat ]
+check $? "debugfs directory gone after unload"
+
+# Any splat in the kernel log written while the tests ran fails the run.
+dmesg | tail -n +$((dmesg_start + 1)) > "$out/dmesg"
+if "$top/scripts/scan-dmesg.sh" < "$out/dmesg" > "$out/splats"; then
+	check 0 "kernel log free of splats"
+else
+	check 1 "kernel log free of splats"
+	sed 's/^/# dmesg: /' "$out/splats" >> "$tap"
+fi
+echo done > "$out/done"

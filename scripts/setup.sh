@@ -1,0 +1,163 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Idempotent set-up for building and testing cowstat on Debian 12 (run as root).
+#
+# Installs what is missing, from Debian's archive only:
+#   - build and lint tools: gcc, make, pahole (the 6.12 headers need it), sparse, kmod;
+#   - qemu-system-x86 and virtme-ng (vng; from trixie, all its dependencies are in bookworm);
+#   - image and headers of every kernel in scripts/kernels.conf (6.12 from bookworm-backports);
+#   - from Debian's linux-source-6.1 package, only the kselftest headers and checkpatch.pl with
+#     its data files, extracted into .cache/linux-tools/.
+# Packages from suites other than the machine's are fetched through a private apt configuration
+# under .cache/apt/ and installed as local .deb files: the machine's apt sources are not touched.
+# When everything is present it only checks, and finishes in a second or two.
+#
+# On failure it prints one line saying what failed and what to do, and exits 1.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=$top/.cache
+log=$cache/setup.log
+tools=$cache/linux-tools
+papt=$cache/apt
+
+die() {
+	echo "setup: $*" >&2
+	exit 1
+}
+
+# Run a command with its output in the log; on failure, die with the given one-line reason.
+quiet() {
+	local why=$1
+	shift
+	echo "+ $*" >> "$log"
+	"$@" >> "$log" 2>&1 || die "$why (details: $log)"
+}
+
+host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file"
+
+tools_present() {
+	[ -e "$tools/kselftest_harness.h" ] && [ -e "$tools/kselftest.h" ] &&
+		[ -e "$tools/checkpatch.pl" ] && [ -e "$tools/spelling.txt" ] &&
+		[ -e "$tools/const_structs.checkpatch" ]
+}
+
+missing_host_pkgs() {
+	local p
+	for p in $host_pkgs virtme-ng; do
+		dpkg-query -W -f '${db:Status-Status}\n' "$p" 2>/dev/null | grep -qx installed ||
+			printf '%s ' "$p"
+	done
+}
+
+everything_present() {
+	[ -z "$(missing_host_pkgs)" ] && "$top/scripts/kernels.sh" > /dev/null && tools_present
+}
+
+mkdir -p "$cache" || die "cannot create $cache"
+: > "$log"
+if everything_present; then
+	echo "setup: everything present"
+	exit 0
+fi
+
+[ "$(id -u)" = 0 ] || die "missing: $(missing_host_pkgs)$( "$top/scripts/kernels.sh" > /dev/null || echo 'target kernels ')- run as root so set-up can install them"
+command -v apt-get > /dev/null || die "apt-get not found: set-up needs a Debian 12 machine"
+export DEBIAN_FRONTEND=noninteractive
+# Installing a kernel image must not build an initramfs: virtme-ng boots without one.
+export INITRD=No
+
+# Private apt configuration for the suites this machine does not use.
+mkdir -p "$papt/lists/partial" "$papt/archives/partial" "$papt/sources.list.d" "$papt/debs" ||
+	die "cannot create $papt"
+cat > "$papt/sources.list" <<EOF
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
+EOF
+papt_opts=(-o "Dir::Etc::SourceList=$papt/sources.list" -o "Dir::Etc::SourceParts=$papt/sources.list.d"
+	-o "Dir::State::Lists=$papt/lists" -o "Dir::Cache=$papt" -o "Dir::Cache::Archives=$papt/archives"
+	-o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")
+
+echo "setup: updating package lists (Debian archive)"
+quiet "apt-get update failed: is the Debian archive reachable?" apt-get update
+quiet "apt-get update of the private lists (bookworm-backports, trixie) failed: is the Debian archive reachable?" \
+	apt-get "${papt_opts[@]}" update
+
+# Download a package of another suite (NAME/SUITE) into .cache/apt/debs; print the file name.
+fetch_deb() {
+	local spec=$1 f
+	(cd "$papt/debs" && apt-get "${papt_opts[@]}" download "$spec" >> "$log" 2>&1) ||
+		die "downloading $spec failed (details: $log)"
+	f=$(ls -t "$papt/debs/${spec%%/*}"_*.deb 2>/dev/null | head -n 1)
+	[ -n "$f" ] || die "downloading $spec produced no .deb (details: $log)"
+	echo "$f"
+}
+
+# The kernel package that the suite's linux-image-amd64 metapackage points at.
+kernel_pkg() {
+	local suite=$1 kind=$2 dep
+	if [ "$suite" = bookworm ]; then
+		dep=$(apt-cache depends "linux-$kind-amd64" 2>/dev/null)
+	else
+		dep=$(apt-cache "${papt_opts[@]}" depends "linux-$kind-amd64/$suite" 2>/dev/null)
+	fi
+	dep=$(printf '%s\n' "$dep" | sed -n "s/^ *Depends: \(linux-$kind-[0-9][^ ]*\)$/\1/p" | head -n 1)
+	[ -n "$dep" ] || die "no linux-$kind-amd64 in $suite: is that suite reachable?"
+	echo "$dep"
+}
+
+missing=$(missing_host_pkgs)
+sys_missing=${missing/virtme-ng/}
+if [ -n "${sys_missing// /}" ]; then
+	echo "setup: installing $sys_missing"
+	quiet "apt-get install of $sys_missing failed" apt-get install -y --no-install-recommends $sys_missing
+fi
+if [ "$missing" != "$sys_missing" ]; then
+	echo "setup: installing virtme-ng (from trixie)"
+	deb=$(fetch_deb virtme-ng/trixie)
+	quiet "installing $deb failed" apt-get install -y --no-install-recommends "$deb"
+fi
+
+while read -r name suite pattern; do
+	case "$name" in ''|'#'*) continue ;; esac
+	"$top/scripts/kernels.sh" "$name" > /dev/null && continue
+	image=$(kernel_pkg "$suite" image)
+	headers=$(kernel_pkg "$suite" headers)
+	echo "setup: installing kernel $name: $image $headers"
+	if [ "$suite" = bookworm ]; then
+		quiet "apt-get install of $image $headers failed" \
+			apt-get install -y --no-install-recommends "$image" "$headers"
+	else
+		rel=${headers#linux-headers-}
+		debs=$(fetch_deb "$image/$suite")
+		debs="$debs $(fetch_deb "$headers/$suite")"
+		debs="$debs $(fetch_deb "linux-headers-${rel%-amd64}-common/$suite")"
+		debs="$debs $(fetch_deb "linux-kbuild-${rel%-amd64}/$suite")"
+		quiet "installing kernel $name from $debs failed" apt-get install -y --no-install-recommends $debs
+	fi
+	"$top/scripts/kernels.sh" "$name" > /dev/null ||
+		die "kernel $name ($image) installed but no headers tree/image found for pattern $pattern"
+done < "$top/scripts/kernels.conf"
+
+if ! tools_present; then
+	echo "setup: extracting kselftest headers and checkpatch.pl from linux-source-6.1"
+	mkdir -p "$tools" "$cache/src" || die "cannot create $tools"
+	deb=$(cd "$cache/src" && apt-get download linux-source-6.1 >> "$log" 2>&1 &&
+		ls -t "$cache"/src/linux-source-6.1_*.deb | head -n 1) ||
+		die "downloading linux-source-6.1 failed (details: $log)"
+	want="tools/testing/selftests/kselftest.h tools/testing/selftests/kselftest_harness.h
+		scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch"
+	rm -rf "$cache/src/x"
+	mkdir -p "$cache/src/x"
+	dpkg-deb --fsys-tarfile "$deb" |
+		tar -xO --wildcards './usr/src/linux-source-6.1.tar.xz' |
+		tar -xJ -C "$cache/src/x" $(for f in $want; do echo "linux-source-6.1/$f"; done) 2>> "$log" ||
+		die "extracting from $deb failed (details: $log)"
+	for f in $want; do
+		cp "$cache/src/x/linux-source-6.1/$f" "$tools/" || die "$f missing from $deb"
+	done
+	rm -rf "$cache/src/x" "$deb"
+fi
+
+everything_present || die "set-up finished but something is still missing: $(missing_host_pkgs)(details: $log)"
+echo "setup: done"

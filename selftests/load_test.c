@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module life cycle: load -> debugfs directory and version file present, root only, content
+ * exactly as include/cowstat.h says -> a second load fails with EEXIST and changes nothing ->
+ * unload -> everything gone.
+ *
+ * Runs with the module NOT loaded; the .ko to test is named by $COWSTAT_KO.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "cowstat_test.h"
+
+static int load(const char *ko)
+{
+	int fd = open(ko, O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, "", 0);
+	close(fd);
+	return ret;
+}
+
+static int unload(void)
+{
+	return syscall(SYS_delete_module, "cowstat", O_NONBLOCK);
+}
+
+FIXTURE(lifecycle) {
+	const char *ko;
+};
+
+FIXTURE_SETUP(lifecycle)
+{
+	struct stat st;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to load modules");
+	self->ko = getenv("COWSTAT_KO");
+	if (!self->ko)
+		SKIP(return, "COWSTAT_KO (path of cowstat.ko to test) not set");
+	ASSERT_EQ(0, stat(self->ko, &st)) TH_LOG("%s: %s", self->ko, strerror(errno));
+	if (stat(COWSTAT_DEBUGFS_DIR, &st) == 0)
+		SKIP(return, "cowstat is already loaded; this test loads it itself");
+}
+
+FIXTURE_TEARDOWN(lifecycle)
+{
+	struct stat st;
+
+	if (stat(COWSTAT_DEBUGFS_DIR, &st) == 0)
+		unload();
+}
+
+TEST_F(lifecycle, load_version_unload)
+{
+	char expect[128], buf[256];
+	struct stat st;
+
+	ASSERT_EQ(0, load(self->ko)) TH_LOG("finit_module: %s", strerror(errno));
+
+	ASSERT_EQ(0, stat(COWSTAT_DEBUGFS_DIR, &st));
+	ASSERT_TRUE(S_ISDIR(st.st_mode));
+	ASSERT_EQ(0, stat(COWSTAT_DEBUGFS_DIR "/" COWSTAT_FILE_VERSION, &st));
+	EXPECT_EQ(0400, st.st_mode & 07777);
+	EXPECT_EQ(0, st.st_uid);
+
+	snprintf(expect, sizeof(expect), "module_version %s\ninterface_version %d\n",
+		 COWSTAT_VERSION, COWSTAT_IF_VERSION);
+	ASSERT_EQ(0, cowstat_read_file(COWSTAT_FILE_VERSION, buf, sizeof(buf)));
+	EXPECT_STREQ(expect, buf);
+
+	/* A second instance is refused cleanly and the first keeps working. */
+	EXPECT_EQ(-1, load(self->ko));
+	EXPECT_EQ(EEXIST, errno);
+	ASSERT_EQ(0, cowstat_read_file(COWSTAT_FILE_VERSION, buf, sizeof(buf)));
+	EXPECT_STREQ(expect, buf);
+
+	ASSERT_EQ(0, unload()) TH_LOG("delete_module: %s", strerror(errno));
+	EXPECT_EQ(-1, stat(COWSTAT_DEBUGFS_DIR, &st));
+	EXPECT_EQ(ENOENT, errno);
+
+	/* And it loads again after a clean unload. */
+	ASSERT_EQ(0, load(self->ko)) TH_LOG("reload: %s", strerror(errno));
+	ASSERT_EQ(0, cowstat_read_file(COWSTAT_FILE_VERSION, buf, sizeof(buf)));
+	EXPECT_STREQ(expect, buf);
+	ASSERT_EQ(0, unload());
+}
+
+TEST_HARNESS_MAIN
