@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cowstat: the debugfs interface, /sys/kernel/debug/cowstat/. Formats are defined in
+ * cowstat: the debugfs interface, /sys/kernel/debug/cowstat/. Each file's fops live with the
+ * concern they expose; this file only creates and removes them. Formats are defined in
  * include/cowstat.h and documented in Documentation/cowstat.rst.
  */
 #include <linux/debugfs.h>
@@ -18,18 +19,31 @@ static int version_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(version);
 
+/* Read-only files are 0400, files that take commands 0600: everything is root only. */
+static const struct {
+	const char *name;
+	umode_t mode;
+	const struct file_operations *fops;
+} cowstat_files[] = {
+	{ COWSTAT_FILE_VERSION, 0400, &version_fops },
+};
+
 int cowstat_debugfs_init(void)
 {
 	struct dentry *d;
+	int i;
 
 	d = debugfs_create_dir("cowstat", NULL);
 	if (IS_ERR(d))
 		return PTR_ERR(d);
 	cowstat_dir = d;
 
-	d = debugfs_create_file(COWSTAT_FILE_VERSION, 0400, cowstat_dir, NULL, &version_fops);
-	if (IS_ERR(d))
-		goto err_remove;
+	for (i = 0; i < ARRAY_SIZE(cowstat_files); i++) {
+		d = debugfs_create_file(cowstat_files[i].name, cowstat_files[i].mode,
+					cowstat_dir, NULL, cowstat_files[i].fops);
+		if (IS_ERR(d))
+			goto err_remove;
+	}
 	return 0;
 
 err_remove:
