@@ -4,22 +4,100 @@
  *
  * cowstat.ko exports everything as text files under COWSTAT_DEBUGFS_DIR (debugfs, root only).
  * This header is the single definition of that interface, shared by the module, the cowstat
- * tool and the selftests: file names, the interface version, and the formats' fixed words.
+ * tool and the selftests: file names, the interface version, the fault classes and region
+ * classes with their names as they appear in the files. Documentation/cowstat.rst describes
+ * every file and counter in prose.
  *
  * COWSTAT_IF_VERSION changes whenever a file's format changes incompatibly; readers check it in
- * the "version" file before parsing anything else.
+ * the "version" file before parsing anything else. Every table file starts with a header line
+ * "# cowstat <file> v<COWSTAT_IF_VERSION>" followed by a line naming the columns; columns are
+ * separated by one space, numbers are decimal unless the column name ends in "_hex", and text
+ * fields (comm) escape space, tab, newline and backslash as \ooo octal.
  *
  * version (0400): two lines, "<key> <value>":
  *	module_version <COWSTAT_VERSION>
  *	interface_version <COWSTAT_IF_VERSION>
+ *
+ * procs (0400): one line per tracked process, live and exited:
+ *	pid ppid comm state start_ns fork_ns exit_ns <class counts...> copied_bytes
+ *	state is "live" or "exited"; times are CLOCK_MONOTONIC ns (0: not known / not yet).
+ *
+ * regions (0400): per process and region class, the fault counts (regions with no fault are
+ * omitted):  pid start_ns region <class counts...>
+ *
+ * summary (0400): "<key> <value>" lines: the total of every class, copied_bytes, process
+ * records, drops, and missed probe hits (see Documentation/cowstat.rst for the keys).
+ *
+ * watches (0400): one line per address-range watch:
+ *	pid start_ns start_hex end_hex <class counts...>
+ *
+ * control (0600): one command per write(2), whole, at offset 0, optionally '\n'-terminated:
+ *	reset				zero every counter, forget exited processes
+ *	scope <pid>			track only <pid> and its descendants (also later forks)
+ *	scope all			track every process (the default)
+ *	watch <pid> <start> <len>	count faults in [start, start+len) of <pid> apart
+ *	unwatch <pid> <start>		remove that watch;  "unwatch all" removes every watch
+ * Numbers may be decimal or 0x-prefixed hex. Malformed commands fail with EINVAL, an unknown
+ * pid with ESRCH, too many watches with ENOSPC; a failed command changes nothing.
+ * Reading control returns the commands that recreate the current scope and watches.
  */
 #ifndef _COWSTAT_H
 #define _COWSTAT_H
 
-#define COWSTAT_VERSION		"0.1.0"
-#define COWSTAT_IF_VERSION	1
+#define COWSTAT_VERSION		"0.2.0"
+#define COWSTAT_IF_VERSION	2
 
 #define COWSTAT_DEBUGFS_DIR	"/sys/kernel/debug/cowstat"
 #define COWSTAT_FILE_VERSION	"version"
+#define COWSTAT_FILE_PROCS	"procs"
+#define COWSTAT_FILE_REGIONS	"regions"
+#define COWSTAT_FILE_SUMMARY	"summary"
+#define COWSTAT_FILE_WATCHES	"watches"
+#define COWSTAT_FILE_CONTROL	"control"
+
+/* Longest command accepted by the control file, newline included. */
+#define COWSTAT_CONTROL_MAX	128
+/* Most address-range watches at once. */
+#define COWSTAT_MAX_WATCHES	64
+
+/*
+ * Fault classes. Every fault cowstat sees is counted in exactly one, in the process whose
+ * memory it changes. Columns appear in this order, under these names.
+ */
+enum cowstat_class {
+	COWSTAT_COPY,		/* shared anonymous page copied (also a 4 KiB part of a THP) */
+	COWSTAT_REUSE,		/* anonymous page owned alone made writable in place */
+	COWSTAT_ZERO,		/* zero page replaced by a new zeroed page */
+	COWSTAT_FILE,		/* page of a MAP_PRIVATE file mapping copied */
+	COWSTAT_THP_REUSE,	/* PMD-mapped THP reused whole */
+	COWSTAT_THP_SPLIT,	/* PMD-mapped THP or huge zero page split (then a 4 KiB fault) */
+	COWSTAT_UNSHARE,	/* shared anonymous page copied for a read-only pin (GUP) */
+	COWSTAT_KSM,		/* KSM page copied */
+	COWSTAT_SHARED,		/* write notify on a MAP_SHARED mapping: not COW */
+	COWSTAT_OTHER,		/* anything else: special PFNs, failed faults, nothing to do */
+	COWSTAT_NR_CLASSES
+};
+
+#define COWSTAT_CLASS_NAMES { \
+	"copy", "reuse", "zero", "file", "thp_reuse", "thp_split", \
+	"unshare", "ksm", "shared", "other" }
+
+/* Classes whose fault copies one 4 KiB page (they make up copied_bytes). */
+static inline int cowstat_class_copies(int c)
+{
+	return c == COWSTAT_COPY || c == COWSTAT_FILE || c == COWSTAT_UNSHARE || c == COWSTAT_KSM;
+}
+
+/* Region classes: where in the address space the fault happened. */
+enum cowstat_region {
+	COWSTAT_REGION_HEAP,	/* the brk heap */
+	COWSTAT_REGION_STACK,	/* the main thread's stack */
+	COWSTAT_REGION_ANON,	/* other private anonymous memory (mmap, thread stacks) */
+	COWSTAT_REGION_FILE,	/* private file mappings (program data, relro, MAP_PRIVATE) */
+	COWSTAT_REGION_OTHER,	/* shared mappings, special mappings */
+	COWSTAT_NR_REGIONS
+};
+
+#define COWSTAT_REGION_NAMES { "heap", "stack", "anon", "file", "other" }
 
 #endif /* _COWSTAT_H */

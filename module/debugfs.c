@@ -26,6 +26,11 @@ static const struct {
 	const struct file_operations *fops;
 } cowstat_files[] = {
 	{ COWSTAT_FILE_VERSION, 0400, &version_fops },
+	{ COWSTAT_FILE_PROCS, 0400, &cowstat_procs_fops },
+	{ COWSTAT_FILE_REGIONS, 0400, &cowstat_regions_fops },
+	{ COWSTAT_FILE_SUMMARY, 0400, &cowstat_summary_fops },
+	{ COWSTAT_FILE_WATCHES, 0400, &cowstat_watches_fops },
+	{ COWSTAT_FILE_CONTROL, 0600, &cowstat_control_fops },
 };
 
 int cowstat_debugfs_init(void)
