@@ -1,16 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by cowstat's selftests.
+ * Helpers shared by cowstat's selftests: reading the module's files, sending control
+ * commands, and parsing the watches and procs tables.
  */
 #ifndef _COWSTAT_TEST_H
 #define _COWSTAT_TEST_H
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cowstat.h>
+
+#define PAGE 4096UL
 
 /* Read a whole file of the module's debugfs directory into buf (NUL-terminated). */
 static inline int cowstat_read_file(const char *name, char *buf, size_t size)
@@ -35,6 +42,137 @@ static inline int cowstat_read_file(const char *name, char *buf, size_t size)
 		return -1;
 	}
 	return 0;
+}
+
+static inline int cowstat_loaded(void)
+{
+	struct stat st;
+
+	return stat(COWSTAT_DEBUGFS_DIR "/" COWSTAT_FILE_CONTROL, &st) == 0;
+}
+
+/* Write raw bytes to the control file in one write(2); 0 or -errno. */
+static inline int cowstat_control_raw(const void *buf, size_t len)
+{
+	int fd = open(COWSTAT_DEBUGFS_DIR "/" COWSTAT_FILE_CONTROL, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
+/* Send one formatted control command; 0 or -errno. */
+static inline int __attribute__((format(printf, 1, 2))) cowstat_control(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return cowstat_control_raw(cmd, len);
+}
+
+struct cowstat_counts {
+	unsigned long c[COWSTAT_NR_CLASSES];
+};
+
+/*
+ * The counts of the watch of @pid starting at @start. Several processes may have had the same
+ * pid: the newest (largest start_ns) wins unless @start_ns is given. 0, or -1 if none.
+ */
+static inline int cowstat_watch_read(pid_t pid, void *start, unsigned long long start_ns,
+				     struct cowstat_counts *out, unsigned long long *ns_out)
+{
+	static char buf[1 << 16];
+	unsigned long long best = 0;
+	int found = -1;
+	char *line, *save;
+
+	if (cowstat_read_file(COWSTAT_FILE_WATCHES, buf, sizeof(buf)))
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct cowstat_counts c;
+		unsigned long long ns;
+		unsigned long s, e;
+		int p, i, off, n;
+
+		if (sscanf(line, "%d %llu %lx %lx%n", &p, &ns, &s, &e, &off) != 4)
+			continue;
+		if (p != pid || s != (unsigned long)start || (start_ns && ns != start_ns))
+			continue;
+		for (i = 0; i < COWSTAT_NR_CLASSES; i++) {
+			if (sscanf(line + off, " %lu%n", &c.c[i], &n) != 1)
+				return -1;
+			off += n;
+		}
+		if (found < 0 || ns > best) {
+			best = ns;
+			*out = c;
+			found = 0;
+		}
+	}
+	if (!found && ns_out)
+		*ns_out = best;
+	return found;
+}
+
+struct cowstat_proc_line {
+	int pid, ppid;
+	char comm[64];
+	char state[16];
+	unsigned long long start_ns, fork_ns, exit_ns;
+	struct cowstat_counts counts;
+	unsigned long long copied_bytes;
+};
+
+/*
+ * Every line of procs whose pid (or, with @by_ppid, whose ppid) is @pid; several if the pid
+ * was reused. Returns how many, or -1.
+ */
+static inline int cowstat_procs_match(pid_t pid, int by_ppid, struct cowstat_proc_line *out,
+				      int max)
+{
+	static char buf[1 << 20];
+	char *line, *save;
+	int n = 0;
+
+	if (cowstat_read_file(COWSTAT_FILE_PROCS, buf, sizeof(buf)))
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct cowstat_proc_line l;
+		int i, off, k;
+
+		if (sscanf(line, "%d %d %63s %15s %llu %llu %llu%n", &l.pid, &l.ppid, l.comm,
+			   l.state, &l.start_ns, &l.fork_ns, &l.exit_ns, &off) != 7)
+			continue;
+		if ((by_ppid ? l.ppid : l.pid) != pid)
+			continue;
+		for (i = 0; i < COWSTAT_NR_CLASSES; i++) {
+			if (sscanf(line + off, " %lu%n", &l.counts.c[i], &k) != 1)
+				return -1;
+			off += k;
+		}
+		if (sscanf(line + off, " %llu", &l.copied_bytes) != 1)
+			return -1;
+		if (n < max)
+			out[n] = l;
+		n++;
+	}
+	return n;
+}
+
+static inline int cowstat_procs_read(pid_t pid, struct cowstat_proc_line *out, int max)
+{
+	return cowstat_procs_match(pid, 0, out, max);
 }
 
 #endif /* _COWSTAT_TEST_H */
