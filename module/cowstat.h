@@ -57,6 +57,7 @@ void cowstat_proc_exited(struct task_struct *task);
 void cowstat_proc_exec(struct task_struct *task);
 void cowstat_count(struct mm_struct *mm, enum cowstat_region region, unsigned long addr,
 		   enum cowstat_class class);
+void cowstat_count_retry(void);
 bool cowstat_mm_in_scope(struct mm_struct *mm);
 int cowstat_table_snapshot(struct cowstat_proc_snap **snap, size_t *nr);
 struct task_struct *cowstat_find_process(pid_t pid);
@@ -71,6 +72,7 @@ struct cowstat_table_stats {
 	unsigned long dropped;		/* exited records dropped beyond max_exited */
 	unsigned long nomem;		/* records that could not be allocated */
 	unsigned long unattributed;	/* faults counted in totals but in no process */
+	unsigned long retried;		/* faults the kernel retried (the retry counted) */
 };
 
 void cowstat_table_stats(struct cowstat_table_stats *st);

@@ -71,8 +71,10 @@ static bool fault_start(struct cowstat_fault *f, struct vm_fault *vmf)
 /* The fault is over: nothing to count if the kernel will retry it. */
 static void fault_end(struct cowstat_fault *f, vm_fault_t ret, enum cowstat_class class)
 {
-	if (ret & VM_FAULT_RETRY)
+	if (ret & VM_FAULT_RETRY) {
+		cowstat_count_retry();
 		return;
+	}
 	cowstat_count(f->mm, f->region, f->addr, class);
 }
 

@@ -45,6 +45,7 @@ static unsigned long nr_live, nr_exited, nr_dropped;
 
 static atomic_long_t nr_nomem = ATOMIC_LONG_INIT(0);
 static atomic_long_t nr_unattributed = ATOMIC_LONG_INIT(0);
+static atomic_long_t nr_retried = ATOMIC_LONG_INIT(0);
 
 static struct kmem_cache *cowstat_proc_cache;
 
@@ -199,6 +200,12 @@ void cowstat_count(struct mm_struct *mm, enum cowstat_region region, unsigned lo
 	cowstat_watch_count(rec->tgid, rec->start_ns, addr, class);
 out:
 	rcu_read_unlock();
+}
+
+/* A fault the kernel will retry (VM_FAULT_RETRY): not counted, the retry is. */
+void cowstat_count_retry(void)
+{
+	atomic_long_inc(&nr_retried);
 }
 
 /* sched_process_fork: a new process (not a thread) gets its record now. */
@@ -443,6 +450,7 @@ void cowstat_table_reset(void)
 		memset(per_cpu_ptr(&cowstat_totals, cpu), 0, sizeof(struct cowstat_totals));
 	atomic_long_set(&nr_nomem, 0);
 	atomic_long_set(&nr_unattributed, 0);
+	atomic_long_set(&nr_retried, 0);
 	cowstat_watch_reset();
 }
 
@@ -467,6 +475,7 @@ void cowstat_table_stats(struct cowstat_table_stats *st)
 	spin_unlock_irqrestore(&cowstat_table_lock, flags);
 	st->nomem = atomic_long_read(&nr_nomem);
 	st->unattributed = atomic_long_read(&nr_unattributed);
+	st->retried = atomic_long_read(&nr_retried);
 }
 
 int cowstat_table_init(void)

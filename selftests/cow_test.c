@@ -268,6 +268,73 @@ TEST_F(cow, file_private_write_only)
 	close(fd);
 }
 
+static volatile int churn_stop;
+
+/* Take the mmap lock for writing over and over. */
+static void *mmap_churn(void *arg)
+{
+	while (!churn_stop) {
+		void *p = mmap(NULL, PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p != MAP_FAILED)
+			munmap(p, PAGE);
+	}
+	return NULL;
+}
+
+static unsigned long summary_value(const char *key)
+{
+	static char sum[8192];
+	char *p, want[64];
+
+	if (cowstat_read_file(COWSTAT_FILE_SUMMARY, sum, sizeof(sum)))
+		return -1UL;
+	snprintf(want, sizeof(want), "\n%s ", key);
+	p = strstr(sum, want);
+	return p ? strtoul(p + strlen(want), NULL, 10) : -1UL;
+}
+
+/*
+ * Faults the kernel retries are counted once. On 6.12 a do_wp_page() copy in a VMA without an
+ * anon_vma, under the per-VMA lock, returns VM_FAULT_RETRY when mmap_read_trylock() fails
+ * (vmf_anon_prepare()); a thread taking the mmap lock for writing in a loop makes that happen.
+ * N one-page private file mappings, separated by PROT_NONE holes so that they stay N VMAs,
+ * are each read (page cache mapped read-only) and then written once.
+ */
+TEST_F(cow, retried_faults_counted_once)
+{
+	const size_t n = 256;
+	unsigned long retried;
+	pthread_t churn;
+	char *area, *page;
+	int fd;
+
+	fd = memfd_create("cowstat-retry", MFD_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ftruncate(fd, n * PAGE));
+	area = mmap(NULL, 2 * n * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	for (size_t i = 0; i < n; i++) {
+		page = mmap(area + 2 * i * PAGE, PAGE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_FIXED, fd, i * PAGE);
+		ASSERT_NE(MAP_FAILED, page);
+	}
+	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", getpid(), area, 2 * n * PAGE));
+	for (size_t i = 0; i < n; i++)
+		ASSERT_EQ(0, ((volatile char *)area)[2 * i * PAGE]);
+	retried = summary_value("faults_retried");
+	churn_stop = 0;
+	ASSERT_EQ(0, pthread_create(&churn, NULL, mmap_churn, NULL));
+	for (size_t i = 0; i < n; i++)
+		((volatile char *)area)[2 * i * PAGE] = 1;
+	churn_stop = 1;
+	pthread_join(churn, NULL);
+	retried = summary_value("faults_retried") - retried;
+	TH_LOG("faults retried by the kernel during the test: %lu", retried);
+	EXPECT_COUNTS(COUNTS([COWSTAT_FILE] = n), watch_counts(_metadata, getpid(), area));
+	close(fd);
+}
+
 /* Clearing soft-dirty bits write-protects the ptes again. */
 static int clear_soft_dirty(void)
 {
