@@ -755,6 +755,154 @@ TEST_F(cow, scope_tree)
 	EXPECT_EQ(0, child_finish(&b));
 }
 
+struct regions_arg {
+	char *heap, *anon, *file;
+	size_t h, m, f;
+};
+
+static void write_regions(void *arg)
+{
+	struct regions_arg *a = arg;
+
+	touch(a->heap, 0, a->h);
+	touch(a->anon, 0, a->m);
+	touch(a->file, 0, a->f);
+}
+
+/* regions: counts of one process split by region class, in the right class. */
+static int regions_read(pid_t pid, const char *region, struct cowstat_counts *out)
+{
+	static char rbuf[1 << 16];
+	char *line, *save, name[16];
+	int found = -1;
+
+	if (cowstat_read_file(COWSTAT_FILE_REGIONS, rbuf, sizeof(rbuf)))
+		return -1;
+	memset(out, 0, sizeof(*out));
+	for (line = strtok_r(rbuf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned long long ns;
+		int p, off, n, i;
+
+		if (sscanf(line, "%d %llu %15s%n", &p, &ns, name, &off) != 3)
+			continue;
+		if (p != pid || strcmp(name, region))
+			continue;
+		for (i = 0; i < COWSTAT_NR_CLASSES; i++) {
+			if (sscanf(line + off, " %lu%n", &out->c[i], &n) != 1)
+				return -1;
+			off += n;
+		}
+		found = 0;
+	}
+	return found;
+}
+
+/*
+ * A child writes h heap pages (sbrk), m anonymous mmap pages and f private file pages that the
+ * parent had dirtied (heap, anon) or only read (file). Every region's line holds those
+ * faults, in the right class; other faults of the child (its stack, libc data) may add to
+ * them, so the region lines are checked from below and the watches exactly.
+ */
+TEST_F(cow, region_breakdown)
+{
+	struct regions_arg a = { .h = 12, .m = 7, .f = 5 };
+	struct cowstat_counts c;
+	struct child ch;
+	int fd;
+
+	a.heap = sbrk(0);
+	ASSERT_NE((void *)-1, sbrk(16 * PAGE + PAGE));
+	a.heap = (char *)(((uintptr_t)a.heap + PAGE - 1) & ~(PAGE - 1));
+	a.anon = map_anon(16, MADV_NOHUGEPAGE);
+	a.file = map_file_private(16, &fd);
+	ASSERT_NE(NULL, a.anon);
+	ASSERT_NE(NULL, a.file);
+	touch(a.heap, 0, 16);
+	touch(a.anon, 0, 16);
+	EXPECT_EQ(16 * 'f', read_pages(a.file, 16));
+	ASSERT_LT(0, child_start(&ch, write_regions, &a));
+	ASSERT_EQ(0, cowstat_control("watch %d %p %lu", ch.pid, a.heap, 16 * PAGE));
+	ASSERT_EQ(0, cowstat_control("watch %d %p %lu", ch.pid, a.anon, 16 * PAGE));
+	ASSERT_EQ(0, cowstat_control("watch %d %p %lu", ch.pid, a.file, 16 * PAGE));
+	child_run(&ch);
+	EXPECT_COUNTS(COUNTS([COWSTAT_COPY] = a.h), watch_counts(_metadata, ch.pid, a.heap));
+	EXPECT_COUNTS(COUNTS([COWSTAT_COPY] = a.m), watch_counts(_metadata, ch.pid, a.anon));
+	EXPECT_COUNTS(COUNTS([COWSTAT_FILE] = a.f), watch_counts(_metadata, ch.pid, a.file));
+
+	ASSERT_EQ(0, regions_read(ch.pid, "heap", &c));
+	EXPECT_LE(a.h, c.c[COWSTAT_COPY]);
+	EXPECT_EQ(0, c.c[COWSTAT_FILE]);
+	ASSERT_EQ(0, regions_read(ch.pid, "anon", &c));
+	EXPECT_LE(a.m, c.c[COWSTAT_COPY]);
+	EXPECT_EQ(0, c.c[COWSTAT_FILE]);
+	ASSERT_EQ(0, regions_read(ch.pid, "file", &c));
+	EXPECT_LE(a.f, c.c[COWSTAT_FILE]);
+	/* A process that runs any code writes to its stack: the stack line exists too. */
+	EXPECT_EQ(0, regions_read(ch.pid, "stack", &c));
+	EXPECT_EQ(-1, regions_read(ch.pid, "other", &c));
+	EXPECT_EQ(0, child_finish(&ch));
+	close(fd);
+}
+
+static int ksm_write(const char *file, const char *val)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/%s", file);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fputs(val, f) < 0 ? -1 : 0;
+	return fclose(f) ? -1 : ret;
+}
+
+static unsigned long ksm_read(const char *file)
+{
+	unsigned long v = 0;
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/%s", file);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
+/* KSM-merged pages are always copied on write. */
+TEST_F(cow, ksm)
+{
+	const size_t n = 16;
+	char *buf = map_anon(n, MADV_NOHUGEPAGE);
+	unsigned long merged = 0;
+
+	ASSERT_NE(NULL, buf);
+	for (size_t i = 0; i < n; i++)
+		memset(buf + i * PAGE, 0x5a, PAGE);
+	if (madvise(buf, n * PAGE, MADV_MERGEABLE))
+		SKIP(return, "MADV_MERGEABLE: %s", strerror(errno));
+	if (ksm_write("sleep_millisecs", "10") || ksm_write("pages_to_scan", "1000") ||
+	    ksm_write("run", "1"))
+		SKIP(return, "cannot start ksmd");
+	/* ksmd merges on its second pass: n identical pages are 1 shared + n - 1 sharing. */
+	for (int t = 0; t < 300 && merged < n; t++) {
+		usleep(100000);
+		merged = ksm_read("pages_shared") + ksm_read("pages_sharing");
+	}
+	ksm_write("run", "0");
+	if (merged < n)
+		SKIP(return, "ksmd merged only %lu of %zu pages in 30 s", merged, n);
+	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", getpid(), buf, n * PAGE));
+	touch(buf, 0, n);
+	EXPECT_COUNTS(COUNTS([COWSTAT_KSM] = n), watch_counts(_metadata, getpid(), buf));
+	ksm_write("run", "2");
+}
+
 /* reset zeroes every count and forgets exited processes. */
 TEST_F(cow, reset)
 {
