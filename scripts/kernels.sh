@@ -4,7 +4,8 @@
 # (headers tree and bootable image both present). With NAME as argument, print only that
 # kernel's release. Exit 1 if a requested kernel is not installed.
 set -u
-conf=$(dirname "$0")/kernels.conf
+# COWSTAT_KERNELS_CONF: another kernel list (tests use it).
+conf=${COWSTAT_KERNELS_CONF:-$(dirname "$0")/kernels.conf}
 want=${1:-}
 rc=0
 

@@ -20,6 +20,8 @@ cache=$top/.cache
 log=$cache/setup.log
 tools=$cache/linux-tools
 papt=$cache/apt
+# COWSTAT_KERNELS_CONF: another kernel list (tests use it to provoke failures).
+kconf=${COWSTAT_KERNELS_CONF:-$top/scripts/kernels.conf}
 
 die() {
 	echo "setup: $*" >&2
@@ -54,8 +56,9 @@ everything_present() {
 	[ -z "$(missing_host_pkgs)" ] && "$top/scripts/kernels.sh" > /dev/null && tools_present
 }
 
-mkdir -p "$cache" || die "cannot create $cache"
-: > "$log"
+mkdir -p "$cache" 2> /dev/null || die "cannot create $cache: run as root"
+# Not writable (not root): keep the log elsewhere so that the reason still gets out.
+{ : > "$log"; } 2> /dev/null || log=$(mktemp)
 if everything_present; then
 	echo "setup: everything present"
 	exit 0
@@ -114,37 +117,39 @@ if [ -n "${sys_missing// /}" ]; then
 fi
 if [ "$missing" != "$sys_missing" ]; then
 	echo "setup: installing virtme-ng (from trixie)"
-	deb=$(fetch_deb virtme-ng/trixie)
+	deb=$(fetch_deb virtme-ng/trixie) || exit 1
 	quiet "installing $deb failed" apt-get install -y --no-install-recommends "$deb"
 fi
 
 while read -r name suite pattern; do
 	case "$name" in ''|'#'*) continue ;; esac
 	"$top/scripts/kernels.sh" "$name" > /dev/null && continue
-	image=$(kernel_pkg "$suite" image)
-	headers=$(kernel_pkg "$suite" headers)
+	# die() in a $(...) only leaves the subshell: its one line is out, stop here.
+	image=$(kernel_pkg "$suite" image) || exit 1
+	headers=$(kernel_pkg "$suite" headers) || exit 1
 	echo "setup: installing kernel $name: $image $headers"
 	if [ "$suite" = bookworm ]; then
 		quiet "apt-get install of $image $headers failed" \
 			apt-get install -y --no-install-recommends "$image" "$headers"
 	else
 		rel=${headers#linux-headers-}
-		debs=$(fetch_deb "$image/$suite")
-		debs="$debs $(fetch_deb "$headers/$suite")"
-		debs="$debs $(fetch_deb "linux-headers-${rel%-amd64}-common/$suite")"
-		debs="$debs $(fetch_deb "linux-kbuild-${rel%-amd64}/$suite")"
+		debs=
+		for p in "$image" "$headers" "linux-headers-${rel%-amd64}-common" \
+			 "linux-kbuild-${rel%-amd64}"; do
+			debs="$debs $(fetch_deb "$p/$suite")" || exit 1
+		done
 		quiet "installing kernel $name from $debs failed" apt-get install -y --no-install-recommends $debs
 	fi
 	"$top/scripts/kernels.sh" "$name" > /dev/null ||
 		die "kernel $name ($image) installed but no headers tree/image found for pattern $pattern"
-done < "$top/scripts/kernels.conf"
+done < "$kconf"
 
 if ! tools_present; then
 	echo "setup: extracting kselftest headers and checkpatch.pl from linux-source-6.1"
 	mkdir -p "$tools" "$cache/src" || die "cannot create $tools"
 	deb=$(cd "$cache/src" && apt-get download linux-source-6.1 >> "$log" 2>&1 &&
-		ls -t "$cache"/src/linux-source-6.1_*.deb | head -n 1) ||
-		die "downloading linux-source-6.1 failed (details: $log)"
+		ls -t "$cache"/src/linux-source-6.1_*.deb | head -n 1)
+	[ -n "$deb" ] || die "downloading linux-source-6.1 failed (details: $log)"
 	want="tools/testing/selftests/kselftest.h tools/testing/selftests/kselftest_harness.h
 		scripts/checkpatch.pl scripts/spelling.txt scripts/const_structs.checkpatch"
 	rm -rf "$cache/src/x"

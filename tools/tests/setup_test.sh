@@ -1,0 +1,70 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# scripts/setup.sh must stop with exactly one line saying what failed and what to do, and
+# exit 1, when it cannot succeed: not root with something missing, or a suite that does not
+# exist. A kernel list naming a kernel that is not installed (COWSTAT_KERNELS_CONF) makes
+# something missing without touching the machine.
+set -u
+top=$(cd "$(dirname "$0")/../.." && pwd)
+n=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp"
+
+result() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		fail=1
+	fi
+}
+
+# Run set-up; check exit status 1, exactly one line on stderr matching $1, nothing on stdout
+# but progress lines.
+expect_one_line() {
+	local pattern=$1 what=$2 rc lines
+	shift 2
+	"$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	lines=$(wc -l < "$tmp/err")
+	if [ $rc = 1 ] && [ "$lines" = 1 ] && grep -Eq "$pattern" "$tmp/err"; then
+		result 0 "$what"
+	else
+		result 1 "$what"
+		echo "# exit $rc, $lines lines on stderr:"
+		sed 's/^/#   /' "$tmp/err"
+	fi
+}
+
+echo "TAP version 13"
+printf '9.99\tbookworm\t9.99.*-nosuch-amd64\n' > "$tmp/nosuch.conf"
+printf '9.99\tnosuchsuite\t9.99.*-nosuch-amd64\n' > "$tmp/nosuite.conf"
+chmod 644 "$tmp"/*.conf
+
+COWSTAT_KERNELS_CONF=$tmp/nosuch.conf "$top/scripts/kernels.sh" > /dev/null
+[ $? = 1 ]
+result $? "kernels.sh exits 1 when a listed kernel is not installed"
+
+if command -v setpriv > /dev/null && [ "$(id -u)" = 0 ]; then
+	expect_one_line '^setup: missing: .*run as root' "not root, kernel missing: one line, exit 1" \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		env COWSTAT_KERNELS_CONF="$tmp/nosuch.conf" bash "$top/scripts/setup.sh"
+else
+	n=$((n + 1))
+	echo "ok $n not root, kernel missing # SKIP needs root and setpriv to drop privileges"
+fi
+
+if [ "$(id -u)" = 0 ]; then
+	expect_one_line '^setup: no linux-image-amd64 in nosuchsuite' \
+		"unknown suite: one line naming it, exit 1" \
+		env COWSTAT_KERNELS_CONF="$tmp/nosuite.conf" bash "$top/scripts/setup.sh"
+else
+	n=$((n + 1))
+	echo "ok $n unknown suite # SKIP needs root (set-up installs as root)"
+fi
+echo "1..$n"
+exit $fail
