@@ -40,7 +40,7 @@ TOOL_CFLAGS := -Wall -Wextra -Werror=implicit-function-declaration -Iinclude \
 PREFIX ?= /usr/local
 
 MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h include/*.h)
-LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h)
+LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h bench/*.c)
 KSFT := .cache/linux-tools
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
 
@@ -58,6 +58,9 @@ $(BUILD)/cowstat.ko: $(MODULE_SRCS)
 tool: tools/cowstat
 
 tools/cowstat: tools/cowstat.c include/cowstat.h
+	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
+
+bench/cowbench: bench/cowbench.c
 	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
 
 selftests: $(SELFTESTS)
@@ -84,4 +87,4 @@ install: tools/cowstat
 	install -D -m 0755 tools/cowstat $(DESTDIR)$(PREFIX)/sbin/cowstat
 
 clean:
-	rm -rf build tools/cowstat $(SELFTESTS)
+	rm -rf build tools/cowstat bench/cowbench $(SELFTESTS)
