@@ -8,6 +8,7 @@
 #   make setup                install what building and testing need (Debian 12, root)
 #   make test                 the full test run (README: set-up, host tests, lint, both kernels)
 #   make style / make check   checkpatch --strict / sparse (C=2) for the selected kernel
+#   make bench                COW fault overhead in QEMU: no module, cowstat, bpftrace (not a test)
 #
 # Selftests are built with -Wall like the kernel's own (the kselftest harness is not -Wextra
 # clean); the tool with -Wall -Wextra.
@@ -44,7 +45,7 @@ LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h be
 KSFT := .cache/linux-tools
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
 
-.PHONY: all module tool selftests setup test style check clean install
+.PHONY: all module tool selftests setup test style check clean install bench
 
 all: module tool
 
@@ -74,6 +75,10 @@ setup:
 
 test:
 	@scripts/run-tests.sh
+
+# A benchmark, not a test: KERNELS="6.1 6.12" (default: every target kernel) chooses the guests.
+bench:
+	@scripts/bench.sh
 
 style:
 	@[ -e $(KSFT)/checkpatch.pl ] || { echo "checkpatch.pl missing: run 'make setup'" >&2; exit 1; }
