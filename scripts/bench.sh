@@ -19,6 +19,7 @@
 # instruction, so ns/fault reads as instructions/fault, free of host load (wall-clock runs on a
 # shared 2-core machine vary by 10-30% from run to run; icount runs by under 1%). It counts
 # instructions, not time: traps and cache misses cost nothing extra.
+# QEMU 7.2 hangs the 6.1 guest's secondary CPU bring-up under icount: use KERNELS=6.12.
 #
 # Environment: KERNELS="6.1 6.12" (default: every target kernel), REPS (default 8),
 # PAGES (default 2048), ROUNDS (default 31), ICOUNT (default 0), VM_TIMEOUT (seconds,
