@@ -8,6 +8,7 @@
 #   make setup                install what building and testing need (Debian 12, root)
 #   make test                 the full test run (README: set-up, host tests, lint, both kernels)
 #   make style / make check   checkpatch --strict / sparse (C=2) for the selected kernel
+#   make bench                COW fault overhead in QEMU: no module, cowstat, bpftrace (not a test)
 #
 # Selftests are built with -Wall like the kernel's own (the kselftest harness is not -Wextra
 # clean); the tool with -Wall -Wextra.
@@ -40,11 +41,11 @@ TOOL_CFLAGS := -Wall -Wextra -Werror=implicit-function-declaration -Iinclude \
 PREFIX ?= /usr/local
 
 MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h include/*.h)
-LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h)
+LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h bench/*.c)
 KSFT := .cache/linux-tools
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
 
-.PHONY: all module tool selftests setup test style check clean install
+.PHONY: all module tool selftests setup test style check clean install bench
 
 all: module tool
 
@@ -60,6 +61,9 @@ tool: tools/cowstat
 tools/cowstat: tools/cowstat.c include/cowstat.h
 	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
 
+bench/cowbench: bench/cowbench.c
+	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
+
 selftests: $(SELFTESTS)
 
 %_test: %_test.c selftests/*.h include/cowstat.h
@@ -71,6 +75,10 @@ setup:
 
 test:
 	@scripts/run-tests.sh
+
+# A benchmark, not a test: KERNELS="6.1 6.12" (default: every target kernel) chooses the guests.
+bench:
+	@scripts/bench.sh
 
 style:
 	@[ -e $(KSFT)/checkpatch.pl ] || { echo "checkpatch.pl missing: run 'make setup'" >&2; exit 1; }
@@ -84,4 +92,4 @@ install: tools/cowstat
 	install -D -m 0755 tools/cowstat $(DESTDIR)$(PREFIX)/sbin/cowstat
 
 clean:
-	rm -rf build tools/cowstat $(SELFTESTS)
+	rm -rf build tools/cowstat bench/cowbench $(SELFTESTS)
