@@ -125,6 +125,31 @@ static inline int cowstat_watch_read(pid_t pid, void *start, unsigned long long 
 	return found;
 }
 
+/*
+ * Frame numbers of pages [from, to) of @buf in this process (0 if not present), from
+ * /proc/self/pagemap (needs root for the PFNs). 0, or -1.
+ */
+static inline int cowstat_pfns(void *buf, size_t from, size_t to, unsigned long long *pfn)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	unsigned long long e;
+	size_t i;
+
+	if (fd < 0)
+		return -1;
+	for (i = from; i < to; i++) {
+		off_t off = ((unsigned long)buf / PAGE + i) * sizeof(e);
+
+		if (pread(fd, &e, sizeof(e), off) != sizeof(e)) {
+			close(fd);
+			return -1;
+		}
+		pfn[i - from] = (e >> 63) ? (e & ((1ULL << 55) - 1)) : 0;
+	}
+	close(fd);
+	return 0;
+}
+
 struct cowstat_proc_line {
 	int pid, ppid;
 	char comm[64];
