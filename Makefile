@@ -71,7 +71,8 @@ tools/demo/%: tools/demo/%.c
 # The parser and formatting unit tests link the tool's own parse.c and format.c.
 tools/tests/parse_test: tools/tests/parse_test.c tools/parse.c tools/format.c tools/*.h include/cowstat.h
 	@[ -e $(KSFT)/kselftest_harness.h ] || { echo "kselftest headers missing: run 'make setup'" >&2; exit 1; }
-	$(CC) $(CFLAGS) -Wall $(TOOL_CFLAGS) -Itools -I$(KSFT) -o $@ $< tools/parse.c tools/format.c
+	$(CC) $(CFLAGS) -Wall -Iinclude -Itools -I$(KSFT) '-D__printf(a, b)=__attribute__((format(printf, a, b)))' \
+		-o $@ $< tools/parse.c tools/format.c
 
 selftests: $(SELFTESTS)
 

@@ -24,7 +24,9 @@
 
 typedef uint64_t u64;
 
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 /* cowstat counts 4 KiB pages (x86-64); sizes derive from it. */
 #define COWSTAT_PAGE_SIZE	4096ULL
 
