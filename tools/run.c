@@ -124,7 +124,7 @@ static void take_sample(int root, struct samples *s, const struct cowstat_share_
 	first = first_fork_ns(fam, n);
 	if (live && !be->snapshot(pids, live, 0, &share, err)) {
 		for (i = 0; i < live; i++)
-			sm.procs += !share.procs[i].gone;
+			sm.procs += !share.procs[i].gone && share.procs[i].total.mapped;
 		sm.mapped = share.total.mapped;
 		sm.shared = share.total.shared;
 		sm.saved = share.saved;
@@ -216,8 +216,8 @@ static void print_report(FILE *f, char **cmd, int status, u64 elapsed, long inte
 		total.copied_bytes += fam[i]->copied_bytes;
 	}
 	rows[n] = &total;
-	fprintf(f, "COW faults (cowstat.ko, %s):\n",
-		cowstat_opts.unit == COWSTAT_UNIT_HUMAN ? "pages (size)" :
+	fprintf(f, "COW faults per process (cowstat.ko; %s):\n",
+		cowstat_opts.unit == COWSTAT_UNIT_HUMAN ? "pages, with their size" :
 		cowstat_opts.unit == COWSTAT_UNIT_PAGES ? "pages" : "bytes");
 	cowstat_print_counters(rows, n > 1 ? n + 1 : n, f, "  ");
 	free(rows);

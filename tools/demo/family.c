@@ -9,9 +9,9 @@
  *   - sharing, heap region (C >= 2): child i exclusive = K[i], shared = N - K[i];
  *     parent exclusive = P, shared = N - P; the family's heap frames: N + sum(K) + P.
  * With -w the family waits, after printing "ready PARENT CHILD...", until stdin is closed, so
- * that a test can measure it; without -w it exits at once.
+ * that a test can measure it; with -s MS it waits MS milliseconds; otherwise it exits at once.
  *
- *   family [-n N] [-c C] [-k K1,K2,...] [-p P] [-w]
+ *   family [-n N] [-c C] [-k K1,K2,...] [-p P] [-w | -s MS]
  */
 #define _GNU_SOURCE
 #include <stdio.h>
@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define PAGE		4096UL
@@ -57,13 +58,13 @@ static void touch(char *buf, size_t from, size_t to, char v)
 int main(int argc, char **argv)
 {
 	size_t n = 256, p = 0, k[MAX_CHILDREN], sum = 0, off = 0;
-	int c = 2, wait_stdin = 0, opt, go[2], done[2], quit[2], i, len;
+	int c = 2, wait_stdin = 0, hold_ms = 0, opt, go[2], done[2], quit[2], i, len;
 	pid_t pids[MAX_CHILDREN];
 	char *buf, *raw, line[1024];
 
 	for (i = 0; i < MAX_CHILDREN; i++)
 		k[i] = 10;
-	while ((opt = getopt(argc, argv, "n:c:k:p:w")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:k:p:ws:")) != -1) {
 		char *s, *tok, *save;
 
 		switch (opt) {
@@ -86,8 +87,11 @@ int main(int argc, char **argv)
 		case 'w':
 			wait_stdin = 1;
 			break;
+		case 's':
+			hold_ms = atoi(optarg);
+			break;
 		default:
-			die("usage: family [-n N] [-c C] [-k K1,K2,...] [-p P] [-w]");
+			die("usage: family [-n N] [-c C] [-k K1,K2,...] [-p P] [-w | -s MS]");
 		}
 	}
 	if (c < 1 || c > MAX_CHILDREN || !n)
@@ -132,6 +136,10 @@ int main(int argc, char **argv)
 			die("write");
 		while (read(0, line, sizeof(line)) > 0)
 			;
+	} else if (hold_ms > 0) {
+		struct timespec ts = { hold_ms / 1000, hold_ms % 1000 * 1000000L };
+
+		nanosleep(&ts, NULL);
 	}
 	for (i = 0; i < c; i++)
 		send_byte(quit[1]);

@@ -133,7 +133,7 @@ static void worker(struct dataset *d, int id, int workers, int batches, int requ
 
 int main(int argc, char **argv)
 {
-	int workers = 4, batches = 20, requests = 2000, update_pct = 5, sleep_ms = 50, opt, i;
+	int workers = 4, batches = 40, requests = 2000, update_pct = 5, sleep_ms = 50, opt, i;
 	size_t mib = 64;
 	struct dataset d;
 
