@@ -9,6 +9,8 @@
 #   make test                 the full test run (README: set-up, host tests, lint, both kernels)
 #   make style / make check   checkpatch --strict / sparse (C=2) for the selected kernel
 #   make bench                COW fault overhead in QEMU: no module, cowstat, bpftrace (not a test)
+#   make demo                 the README main job: cowstat run on a pre-fork workload, in QEMU
+#   make install              cowstat, its man page and bash completion under PREFIX
 #
 # Selftests are built with -Wall like the kernel's own (the kselftest harness is not -Wextra
 # clean); the tool with -Wall -Wextra.
@@ -45,7 +47,7 @@ LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h be
 KSFT := .cache/linux-tools
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
 
-.PHONY: all module tool selftests setup test style check clean install bench
+.PHONY: all module tool selftests setup test style check clean install bench demo
 
 all: module tool
 
@@ -56,10 +58,22 @@ $(BUILD)/cowstat.ko: $(MODULE_SRCS)
 	@cp -p Kbuild $(BUILD)/ && cp -p module/*.c module/*.h $(BUILD)/module/ && cp -p include/*.h $(BUILD)/include/
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
 
-tool: tools/cowstat
+TOOL_SRCS := $(wildcard tools/*.c)
+DEMOS := tools/demo/prefork tools/demo/family
 
-tools/cowstat: tools/cowstat.c include/cowstat.h
-	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
+tool: tools/cowstat $(DEMOS)
+
+tools/cowstat: $(TOOL_SRCS) $(wildcard tools/*.h) include/cowstat.h
+	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $(TOOL_SRCS) $(LDFLAGS)
+
+tools/demo/%: tools/demo/%.c
+	$(CC) $(CFLAGS) -Wall -Wextra -o $@ $< $(LDFLAGS)
+
+# The parser and formatting unit tests link the tool's own parse.c and format.c.
+tools/tests/parse_test: tools/tests/parse_test.c tools/parse.c tools/format.c tools/*.h include/cowstat.h
+	@[ -e $(KSFT)/kselftest_harness.h ] || { echo "kselftest headers missing: run 'make setup'" >&2; exit 1; }
+	$(CC) $(CFLAGS) -Wall -Iinclude -Itools -I$(KSFT) '-D__printf(a, b)=__attribute__((format(printf, a, b)))' \
+		-o $@ $< tools/parse.c tools/format.c
 
 bench/cowbench: bench/cowbench.c
 	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
@@ -88,8 +102,17 @@ style:
 check: $(BUILD)/cowstat.ko
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) C=2 modules
 
+BASHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/share/bash-completion/completions,$(PREFIX)/share/bash-completion/completions)
+
 install: tools/cowstat
 	install -D -m 0755 tools/cowstat $(DESTDIR)$(PREFIX)/sbin/cowstat
+	install -D -m 0644 tools/cowstat.8 $(DESTDIR)$(PREFIX)/share/man/man8/cowstat.8
+	install -D -m 0644 tools/cowstat.bash-completion $(DESTDIR)$(BASHCOMPDIR)/cowstat
+
+# The README's main-job command: set-up, build, boot 6.1 with the module, cowstat run on the
+# bundled pre-fork workload.
+demo:
+	@scripts/demo.sh
 
 clean:
-	rm -rf build tools/cowstat bench/cowbench $(SELFTESTS)
+	rm -rf build tools/cowstat bench/cowbench $(DEMOS) $(SELFTESTS)

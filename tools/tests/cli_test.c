@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host-side tests of the cowstat command's behaviour that need no module: usage errors and the
- * one-line explanation when the module is absent. $COWSTAT (default tools/cowstat) is the binary.
+ * Host-side tests of the cowstat command that need no module: usage errors, the one-line
+ * explanation when the module is absent, errors for missing pids and kernel threads, and,
+ * with COWSTAT_DEBUGFS pointing at fake module files, the output of ps and run (valid JSON,
+ * checked with python3), malformed module output, and a fuzz loop over mutated files.
+ * $COWSTAT (default tools/cowstat) is the binary.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,46 +20,42 @@
 
 struct result {
 	int status;		/* exit status, or -1 if killed by a signal */
-	char out[4096];
+	char out[65536];
 	char err[4096];
 };
 
-static void drain(int fd, char *buf, size_t size)
+static void slurp(FILE *f, char *buf, size_t size)
 {
-	size_t len = 0;
-	ssize_t n;
+	size_t n;
 
-	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
-		len += n;
-	buf[len] = '\0';
+	rewind(f);
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
 }
 
 /* Run the tool with the given arguments, capturing stdout and stderr. */
 static void run(struct result *r, char *const argv[])
 {
 	const char *tool = getenv("COWSTAT") ? : "tools/cowstat";
-	int po[2], pe[2], st;
+	FILE *out = tmpfile(), *err = tmpfile();
+	int st;
 	pid_t pid;
 
-	if (pipe(po) || pipe(pe))
+	if (!out || !err)
 		abort();
+	fflush(NULL);
 	pid = fork();
 	if (pid == 0) {
-		dup2(po[1], 1);
-		dup2(pe[1], 2);
-		close(po[0]);
-		close(pe[0]);
+		dup2(fileno(out), 1);
+		dup2(fileno(err), 2);
 		execv(tool, argv);
 		_exit(127);
 	}
-	close(po[1]);
-	close(pe[1]);
-	drain(po[0], r->out, sizeof(r->out));
-	drain(pe[0], r->err, sizeof(r->err));
-	close(po[0]);
-	close(pe[0]);
 	waitpid(pid, &st, 0);
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	slurp(out, r->out, sizeof(r->out));
+	slurp(err, r->err, sizeof(r->err));
 }
 
 static int lines(const char *s)
@@ -113,6 +113,335 @@ TEST(version_without_module)
 		EXPECT_NE(NULL, strstr(r.err, "root"));
 	}
 	EXPECT_NE(NULL, strstr(r.out, "cowstat tool " COWSTAT_VERSION));
+}
+
+
+#define COLS "copy reuse zero file thp_reuse thp_split unshare ksm shared other"
+
+static const char fake_procs[] =
+	"# cowstat procs v2\n"
+	"pid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
+	"237 1 bash live 18440737756 18884076786 0 14 6 0 0 0 0 0 0 0 0 57344\n"
+	"239 237 fork live 18883908546 19178010266 0 60 221 1 12 0 0 0 0 0 0 294912\n"
+	"240 239 we\\040ird\\042 exited 18982686376 0 19000000000 100 0 0 0 0 0 0 0 0 0 409600\n";
+
+static const char fake_regions[] =
+	"# cowstat regions v2\n"
+	"pid start_ns region " COLS "\n"
+	"239 18883908546 heap 50 200 0 0 0 0 0 0 0 0\n"
+	"239 18883908546 file 0 0 0 12 0 0 0 0 0 0\n";
+
+static const char fake_summary[] =
+	"# cowstat summary v2\n"
+	"copy 174\nreuse 227\nzero 1\nfile 12\nthp_reuse 0\nthp_split 0\nunshare 0\nksm 0\n"
+	"shared 0\nother 0\ncopied_bytes 761856\nprocs_live 2\nprocs_exited 1\n"
+	"procs_dropped 0\nprocs_nomem 0\nfaults_unattributed 0\nfaults_retried 0\nscope_pid 0\n";
+
+static char fakedir[32];
+
+static void put(const char *name, const char *content, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", fakedir, name);
+	f = fopen(path, "w");
+	if (!f || fwrite(content, 1, len, f) != len || fclose(f))
+		abort();
+}
+
+/* A directory of valid fake module files; COWSTAT_DEBUGFS points the tool at it. */
+static void fake_module(void)
+{
+	if (!fakedir[0]) {
+		snprintf(fakedir, sizeof(fakedir), "/tmp/cowstat-fake.XXXXXX");
+		if (!mkdtemp(fakedir))
+			abort();
+	}
+	put("version", "module_version 0.2.0\ninterface_version 2\n", 41);
+	put("procs", fake_procs, strlen(fake_procs));
+	put("regions", fake_regions, strlen(fake_regions));
+	put("summary", fake_summary, strlen(fake_summary));
+	put("watches", "", 0);
+	put("control", "scope all\n", 10);
+	setenv("COWSTAT_DEBUGFS", fakedir, 1);
+}
+
+static void no_fake_module(void)
+{
+	unsetenv("COWSTAT_DEBUGFS");
+}
+
+/* 0 if s is one valid JSON document (python3 -m json.tool). */
+static int json_valid(const char *s)
+{
+	char path[] = "/tmp/cowstat-json.XXXXXX", cmd[128];
+	int fd = mkstemp(path), rc;
+	size_t len = strlen(s);
+
+	if (fd < 0 || write(fd, s, len) != (ssize_t)len)
+		abort();
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "python3 -m json.tool %s > /dev/null 2>&1", path);
+	rc = system(cmd);
+	unlink(path);
+	return rc;
+}
+
+static int module_absent(void)
+{
+	struct stat st;
+
+	return stat(COWSTAT_DEBUGFS_DIR, &st) != 0;
+}
+
+TEST(ps_plain_aligned)
+{
+	struct result r;
+
+	fake_module();
+	run(&r, (char *const[]){ "cowstat", "ps", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_NE(NULL, strstr(r.out, "PID  PPID  COMM")) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "60 (240K)")) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "we ird\"")) TH_LOG("%s", r.out);
+	run(&r, (char *const[]){ "cowstat", "ps", "--pages", "-t", "239", NULL });
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(NULL, strstr(r.out, "bash"));
+	EXPECT_NE(NULL, strstr(r.out, "\n240 ")) TH_LOG("%s", r.out);
+	no_fake_module();
+}
+
+TEST(ps_json_valid)
+{
+	struct result r;
+
+	fake_module();
+	run(&r, (char *const[]){ "cowstat", "ps", "--json", NULL });
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "\"comm\": \"we ird\\\"\""));
+	EXPECT_NE(NULL, strstr(r.out, "\"copied_bytes\": 294912"));
+	no_fake_module();
+}
+
+TEST(malformed_module_output_one_line)
+{
+	static const char *const cases[][2] = {
+		{ "procs", "# cowstat procs v2\npid ppid comm\n" },
+		{ "procs", "# cowstat procs v1\n" },
+		{ "procs", "garbage" },
+		{ "version", "module_version 0.2.0\ninterface_version 3\n" },
+		{ "version", "module_version 0.2.0\n" },
+	};
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		fake_module();
+		put(cases[i][0], cases[i][1], strlen(cases[i][1]));
+		run(&r, (char *const[]){ "cowstat", "ps", NULL });
+		EXPECT_EQ(1, r.status) TH_LOG("case %zu", i);
+		EXPECT_EQ(1, lines(r.err)) TH_LOG("case %zu: %s", i, r.err);
+	}
+	no_fake_module();
+}
+
+/* Mutated module files through the whole tool: exit 0 or 1, one line, valid JSON. */
+TEST(fuzz_module_files)
+{
+	static const char alphabet[] = " \n\\0123456789az#-\t";
+	unsigned int seed = 777;
+	char buf[2048];
+	struct result r;
+	int it, m;
+
+	for (it = 0; it < 300; it++) {
+		const char *src = it % 2 ? fake_procs : fake_regions;
+		size_t len = strlen(src);
+
+		fake_module();
+		memcpy(buf, src, len + 1);
+		for (m = 0; m < 3; m++) {
+			size_t pos;
+
+			seed = seed * 1103515245 + 12345;
+			pos = (seed >> 8) % len;
+			if (seed & 1)
+				buf[pos] = alphabet[(seed >> 4) % (sizeof(alphabet) - 1)];
+			else
+				len = pos;	/* truncate */
+		}
+		put(it % 2 ? "procs" : "regions", buf, len);
+		if (it % 3)
+			run(&r, (char *const[]){ "cowstat", "ps", "--json", NULL });
+		else if (it % 2)
+			run(&r, (char *const[]){ "cowstat", "top", "--json", "-d", "0.05", NULL });
+		else
+			run(&r, (char *const[]){ "cowstat", "ps", "-t", "237", NULL });
+		ASSERT_TRUE(r.status == 0 || r.status == 1) TH_LOG("iteration %d", it);
+		EXPECT_GE(1, lines(r.err)) TH_LOG("iteration %d: %s", it, r.err);
+		if (r.status == 0 && it % 10 == 1)
+			EXPECT_EQ(0, json_valid(r.out)) TH_LOG("iteration %d", it);
+	}
+	no_fake_module();
+}
+
+/* Exit status of CMD passed through, 128 + signal, 127 when it cannot run. */
+TEST(run_passes_exit_status)
+{
+	struct result r;
+	char ctl[128] = "";
+	FILE *f;
+
+	fake_module();
+	run(&r, (char *const[]){ "cowstat", "run", "--", "sh", "-c", "exit 7", NULL });
+	EXPECT_EQ(7, r.status) TH_LOG("%s", r.err);
+	EXPECT_NE(NULL, strstr(r.err, "exit status 7"));
+	run(&r, (char *const[]){ "cowstat", "run", "--", "sh", "-c", "kill -TERM $$", NULL });
+	EXPECT_EQ(128 + 15, r.status);
+	run(&r, (char *const[]){ "cowstat", "run", "--", "/nonexistent/cmd", NULL });
+	EXPECT_EQ(127, r.status);
+	EXPECT_EQ(1, lines(r.err)) TH_LOG("%s", r.err);
+	run(&r, (char *const[]){ "cowstat", "run", "--json", "-i", "20", "--", "sleep", "0.1",
+		NULL });
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(0, json_valid(r.err)) TH_LOG("%s", r.err);
+	/* The scope is given back: the last command written is "scope all". */
+	snprintf(ctl, sizeof(ctl), "%s/control", fakedir);
+	f = fopen(ctl, "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(ctl, sizeof(ctl), f));
+	fclose(f);
+	EXPECT_EQ(0, strncmp(ctl, "scope all", 9)) TH_LOG("%s", ctl);
+	no_fake_module();
+}
+
+TEST(usage_errors_exit_2)
+{
+	static const char *const cases[][4] = {
+		{ "show", NULL }, { "show", "abc", NULL }, { "tree", "1", "2", NULL },
+		{ "run", NULL }, { "top", "-d", "0", NULL }, { "ps", "-x", NULL },
+		{ "run", "-i", "5", NULL },
+	};
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *argv[6] = { "cowstat" };
+
+		memcpy(argv + 1, cases[i], sizeof(cases[i]));
+		run(&r, argv);
+		EXPECT_EQ(2, r.status) TH_LOG("case %zu: %s", i, r.err);
+	}
+}
+
+TEST(every_command_has_help_with_examples)
+{
+	static const char *const cmds[] = { "run", "top", "tree", "show", "ps", "version" };
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		run(&r, (char *const[]){ "cowstat", (char *)cmds[i], "-h", NULL });
+		EXPECT_EQ(0, r.status);
+		EXPECT_NE(NULL, strstr(r.out, "examples:")) TH_LOG("%s", cmds[i]);
+	}
+}
+
+/* run, top and ps need the module: one line saying how to load it. */
+TEST(module_commands_explain_loading)
+{
+	static const char *const cmds[][4] = {
+		{ "run", "--", "true", NULL }, { "top", NULL }, { "ps", NULL },
+	};
+	struct result r;
+	size_t i;
+
+	if (!module_absent())
+		SKIP(return, "cowstat module is loaded here");
+	if (geteuid() != 0)
+		SKIP(return, "the message for non-root users differs");
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		char *argv[6] = { "cowstat" };
+
+		memcpy(argv + 1, cmds[i], sizeof(cmds[i]));
+		run(&r, argv);
+		EXPECT_EQ(1, r.status);
+		EXPECT_EQ(1, lines(r.err)) TH_LOG("%s", r.err);
+		EXPECT_NE(NULL, strstr(r.err, "insmod")) TH_LOG("%s", r.err);
+	}
+}
+
+TEST(no_such_pid)
+{
+	struct result r;
+
+	run(&r, (char *const[]){ "cowstat", "show", "2147483647", NULL });
+	EXPECT_EQ(1, r.status);
+	EXPECT_EQ(1, lines(r.err)) TH_LOG("%s", r.err);
+	EXPECT_NE(NULL, strstr(r.err, "no such process"));
+	run(&r, (char *const[]){ "cowstat", "tree", "2147483647", NULL });
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "no such process"));
+}
+
+/* A kernel thread has no memory: one line. */
+TEST(kernel_thread)
+{
+	char path[300], buf[512], pid[300] = "";
+	struct result r;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	ASSERT_NE(NULL, d);
+	while (!pid[0] && (de = readdir(d))) {
+		unsigned long flags;
+		char *p;
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) &&
+		    sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) == 1 &&
+		    (flags & 0x00200000))
+			snprintf(pid, sizeof(pid), "%s", de->d_name);
+		fclose(f);
+	}
+	closedir(d);
+	if (!pid[0])
+		SKIP(return, "no kernel thread visible");
+	run(&r, (char *const[]){ "cowstat", "show", pid, NULL });
+	EXPECT_EQ(1, r.status);
+	EXPECT_EQ(1, lines(r.err)) TH_LOG("%s", r.err);
+	EXPECT_NE(NULL, strstr(r.err, "kernel thread"));
+	run(&r, (char *const[]){ "cowstat", "tree", pid, NULL });
+	EXPECT_EQ(1, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "kernel thread"));
+}
+
+/* Without the module, show answers from pagemap and says in one line what is missing. */
+TEST(show_without_module)
+{
+	char pid[16];
+	struct result r;
+
+	if (!module_absent())
+		SKIP(return, "cowstat module is loaded here");
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	run(&r, (char *const[]){ "cowstat", "show", "--json", pid, NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(geteuid() == 0 ? 1 : 2, lines(r.err)) TH_LOG("%s", r.err);
+	EXPECT_NE(NULL, strstr(r.err, "fault counters unavailable"));
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "\"module\": null"));
+	run(&r, (char *const[]){ "cowstat", "show", pid, NULL });
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, "sharing now (pagemap")) TH_LOG("%s", r.out);
 }
 
 TEST_HARNESS_MAIN

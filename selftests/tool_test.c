@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The cowstat command against workloads with exact known answers, with the module loaded
+ * (scripts/guest-run.sh, as root). tools/demo/family puts N pages in its heap and forks C
+ * children; child i writes K[i] of them, then the parent P others. So, in the heap region:
+ * child i copies K[i] pages and the parent P (module), and child i maps K[i] exclusive pages and
+ * the parent P (pagemap). The JSON output is checked with python3.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "cowstat_test.h"
+
+static char tool[PATH_MAX + 32], family[PATH_MAX + 32];
+
+static void find_binaries(void)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		abort();
+	exe[n] = '\0';
+	dirname(exe);
+	snprintf(tool, sizeof(tool), "%s/../tools/cowstat", exe);
+	snprintf(family, sizeof(family), "%s/../tools/demo/family", exe);
+}
+
+/* Run a shell command line; its exit status, or -1. */
+static int sh(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * Check a JSON file with a python3 snippet that sees it as d and the extra words as a; it
+ * must "assert". Prints the assertion's message on failure.
+ */
+static int py(const char *json, const char *code, const char *args)
+{
+	return sh("python3 -c 'import json, sys\nd = json.load(open(sys.argv[1]))\n"
+		  "a = [int(x) for x in sys.argv[2:]]\n%s' %s %s", code, json, args);
+}
+
+/* A family that waits on a pipe: its pids, and the pipe's write end to end it. */
+struct fam {
+	FILE *in;
+	int pids[8];
+	int n;
+};
+
+static int fam_start(struct fam *f, const char *args)
+{
+	char cmd[PATH_MAX + 256], line[256], *tok, *save;
+	FILE *out;
+
+	snprintf(cmd, sizeof(cmd), "exec %s %s -w > /tmp/cowstat-fam.ready", family, args);
+	unlink("/tmp/cowstat-fam.ready");
+	f->in = popen(cmd, "w");
+	if (!f->in)
+		return -1;
+	for (int t = 0; t < 200; t++) {
+		out = fopen("/tmp/cowstat-fam.ready", "r");
+		if (out && fgets(line, sizeof(line), out)) {
+			fclose(out);
+			f->n = 0;
+			strtok_r(line, " \n", &save);
+			while ((tok = strtok_r(NULL, " \n", &save)) && f->n < 8)
+				f->pids[f->n++] = atoi(tok);
+			return 0;
+		}
+		if (out)
+			fclose(out);
+		usleep(50000);
+	}
+	return -1;
+}
+
+static void fam_stop(struct fam *f)
+{
+	pclose(f->in);
+}
+
+FIXTURE(tool) {
+	int dummy;
+};
+
+FIXTURE_SETUP(tool)
+{
+	if (geteuid() != 0)
+		SKIP(return, "needs root (debugfs)");
+	if (!cowstat_loaded())
+		SKIP(return, "cowstat module not loaded");
+	find_binaries();
+	ASSERT_EQ(0, access(tool, X_OK)) TH_LOG("%s not built", tool);
+	ASSERT_EQ(0, cowstat_control("scope all"));
+}
+
+FIXTURE_TEARDOWN(tool)
+{
+	if (cowstat_loaded())
+		cowstat_control("scope all");
+}
+
+/* cowstat run: the report holds the exact heap copies of each process of the family. */
+TEST_F(tool, run_family_exact_counts)
+{
+	char sum[4096];
+
+	ASSERT_EQ(0, sh("%s run --json -o /tmp/cowstat-run.json -i 20 -- %s -n 256 -c 3 -k 10,20,30 -p 40 -s 600",
+			tool, family));
+	ASSERT_EQ(0, sh("python3 -m json.tool /tmp/cowstat-run.json > /dev/null"));
+	EXPECT_EQ(0, py("/tmp/cowstat-run.json",
+			"P = d[\"processes\"]\n"
+			"assert d[\"exit_status\"] == 0, d[\"exit_status\"]\n"
+			"assert len(P) == 4, [p[\"pid\"] for p in P]\n"
+			"root = P[0]\n"
+			"kids = sorted((p for p in P if p[\"ppid\"] == root[\"pid\"]), key=lambda p: p[\"start_ns\"])\n"
+			"heap = lambda p: p[\"regions\"][\"heap\"]\n"
+			"got = [heap(root)[\"copy\"]] + [heap(k)[\"copy\"] for k in kids]\n"
+			"assert got == [40, 10, 20, 30], got\n"
+			"assert all(heap(p)[\"reuse\"] == 0 and heap(p)[\"zero\"] == 0 for p in P), P\n"
+			"assert all(p[\"faults\"][\"copy\"] >= heap(p)[\"copy\"] for p in P)\n"
+			"assert all(p[\"state\"] == \"exited\" for p in kids)\n"
+			"t = d[\"totals\"][\"faults\"][\"copy\"]\n"
+			"assert t == sum(p[\"faults\"][\"copy\"] for p in P), t\n"
+			"s = d[\"sharing\"]\n"
+			"assert s[\"samples\"] > 0 and s[\"peak\"][\"processes\"] == 4, s\n"
+			"assert s[\"peak\"][\"shared_pages\"] >= 4 * 256 - 100, s\n"
+			"assert s[\"peak\"][\"saved_pages\"] >= 4 * 256 - (256 + 100), s\n", ""));
+	/* The scope is given back. */
+	ASSERT_EQ(0, cowstat_read_file(COWSTAT_FILE_SUMMARY, sum, sizeof(sum)));
+	EXPECT_NE(NULL, strstr(sum, "\nscope_pid 0\n")) TH_LOG("%s", sum);
+}
+
+/* The plain report: per-process lines and the family sharing. */
+TEST_F(tool, run_plain_report)
+{
+	ASSERT_EQ(0, sh("%s run -i 20 -o /tmp/cowstat-run.txt -- %s -n 64 -c 2 -k 5,7 -p 3 -s 300",
+			tool, family));
+	EXPECT_EQ(0, sh("grep -q 'exit status 0, 3 processes' /tmp/cowstat-run.txt"));
+	EXPECT_EQ(0, sh("grep -q '(family)' /tmp/cowstat-run.txt"));
+	EXPECT_EQ(0, sh("grep -q 'peak shared' /tmp/cowstat-run.txt"));
+	EXPECT_EQ(0, sh("grep -q 'erosion since fork' /tmp/cowstat-run.txt"));
+	sh("sed 's/^/# /' /tmp/cowstat-run.txt");
+}
+
+TEST_F(tool, run_exit_status_passed_through)
+{
+	EXPECT_EQ(3, sh("%s run -o /dev/null -- sh -c 'exit 3'", tool));
+	EXPECT_EQ(128 + 9, sh("%s run -o /dev/null -- sh -c 'kill -KILL $$'", tool));
+}
+
+/*
+ * Both backends where both measure: the pages a process copied in its heap (module) are the
+ * exclusive pages of its heap (pagemap), for every member of the family; show and tree agree.
+ */
+TEST_F(tool, module_and_pagemap_agree)
+{
+	struct fam f;
+	char args[128];
+	int i;
+
+	ASSERT_EQ(0, fam_start(&f, "-n 200 -c 3 -k 11,22,33 -p 44"));
+	ASSERT_EQ(4, f.n);
+	for (i = 0; i < f.n; i++) {
+		char json[64];
+
+		snprintf(json, sizeof(json), "/tmp/cowstat-show-%d.json", i);
+		ASSERT_EQ(0, sh("%s show --json %d > %s", tool, f.pids[i], json));
+		snprintf(args, sizeof(args), "%d", i ? 11 * i : 44);
+		EXPECT_EQ(0, py(json,
+				"m = d[\"module\"][\"regions\"][\"heap\"][\"copy\"]\n"
+				"s = d[\"sharing\"][\"regions\"][\"heap\"]\n"
+				"assert m == a[0] == s[\"exclusive_pages\"], (m, a, s)\n"
+				"assert s[\"mapped_pages\"] == 200 and s[\"shared_pages\"] == 200 - a[0], s\n",
+				args));
+	}
+	ASSERT_EQ(0, sh("%s tree --json %d > /tmp/cowstat-tree.json", tool, f.pids[0]));
+	snprintf(args, sizeof(args), "%d %d %d %d", f.pids[0], f.pids[1], f.pids[2], f.pids[3]);
+	EXPECT_EQ(0, py("/tmp/cowstat-tree.json",
+			"h = {p[\"pid\"]: p[\"regions\"][\"heap\"][\"exclusive_pages\"] for p in d[\"processes\"]}\n"
+			"assert [h[p] for p in a] == [44, 11, 22, 33], h\n"
+			"assert d[\"family\"][\"saved_pages\"] >= 4 * 200 - (200 + 110), d[\"family\"]\n",
+			args));
+	/* The fallback on its own (non-root method) gives the same heap figures. */
+	EXPECT_EQ(0, sh("COWSTAT_PAGEMAP_NOFRAMES=1 %s tree --json %d > /tmp/cowstat-tree2.json 2>/dev/null",
+			tool, f.pids[0]));
+	EXPECT_EQ(0, py("/tmp/cowstat-tree2.json",
+			"h = {p[\"pid\"]: p[\"regions\"][\"heap\"][\"exclusive_pages\"] for p in d[\"processes\"]}\n"
+			"assert [h[p] for p in a] == [44, 11, 22, 33], h\n", args));
+	/* ps and top see the family. */
+	ASSERT_EQ(0, sh("%s ps --json -t %d > /tmp/cowstat-ps.json", tool, f.pids[0]));
+	EXPECT_EQ(0, py("/tmp/cowstat-ps.json",
+			"P = {p[\"pid\"]: p for p in d[\"processes\"]}\n"
+			"assert sorted(P) == sorted(a), (sorted(P), a)\n"
+			"assert P[a[0]][\"faults\"][\"copy\"] >= 44 and P[a[3]][\"faults\"][\"copy\"] >= 33\n",
+			args));
+	ASSERT_EQ(0, sh("%s top -n 1 -d 0.2 --json -t %d > /tmp/cowstat-top.json", tool,
+			f.pids[0]));
+	EXPECT_EQ(0, py("/tmp/cowstat-top.json",
+			"assert {p[\"pid\"] for p in d[\"processes\"]} <= set(a), d\n", args));
+	EXPECT_EQ(0, sh("%s top -n 2 -d 0.1 -p %d | grep -q BREAKS/S", tool, f.pids[0]));
+	EXPECT_EQ(0, sh("%s show %d | grep -q 'by region'", tool, f.pids[1]));
+	fam_stop(&f);
+	/* After exit, ps keeps the children with their final counts. */
+	ASSERT_EQ(0, sh("%s ps --json -t %d > /tmp/cowstat-ps.json", tool, f.pids[0]));
+	EXPECT_EQ(0, py("/tmp/cowstat-ps.json",
+			"assert all(p[\"state\"] == \"exited\" for p in d[\"processes\"]), d\n", ""));
+}
+
+TEST_F(tool, errors_one_line)
+{
+	EXPECT_EQ(0, sh("%s show 2147483647 2> /tmp/cowstat-err; test $(wc -l < /tmp/cowstat-err) = 1",
+			tool));
+	EXPECT_EQ(1, sh("%s show 2147483647 2>/dev/null", tool));
+	EXPECT_EQ(1, sh("%s tree 2 2>/dev/null", tool));
+	EXPECT_EQ(0, sh("%s version > /dev/null", tool));
+}
+
+TEST_HARNESS_MAIN

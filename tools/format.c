@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Output helpers. Plain output is for people (aligned columns, human units); JSON is for
+ * programs: every size in pages, every time in nanoseconds, keys never renamed.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+
+void cowstat_fmt_human(char *buf, size_t size, u64 bytes)
+{
+	static const char units[] = "KMGTPE";
+	double v = bytes;
+	int u = -1;
+
+	if (bytes < 1024) {
+		snprintf(buf, size, "%llu", (unsigned long long)bytes);
+		return;
+	}
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (v < 9.95)
+		snprintf(buf, size, "%.1f%c", v, units[u]);
+	else
+		snprintf(buf, size, "%.0f%c", v, units[u]);
+}
+
+void cowstat_fmt_pages(char *buf, size_t size, u64 pages, enum cowstat_unit unit)
+{
+	char h[16];
+
+	switch (unit) {
+	case COWSTAT_UNIT_PAGES:
+		snprintf(buf, size, "%llu", (unsigned long long)pages);
+		break;
+	case COWSTAT_UNIT_BYTES:
+		snprintf(buf, size, "%llu", (unsigned long long)(pages * COWSTAT_PAGE_SIZE));
+		break;
+	default:
+		cowstat_fmt_human(h, sizeof(h), pages * COWSTAT_PAGE_SIZE);
+		snprintf(buf, size, "%llu (%s)", (unsigned long long)pages, h);
+	}
+}
+
+void cowstat_fmt_bytes(char *buf, size_t size, u64 bytes, enum cowstat_unit unit)
+{
+	if (unit == COWSTAT_UNIT_HUMAN)
+		cowstat_fmt_human(buf, size, bytes);
+	else if (unit == COWSTAT_UNIT_PAGES)
+		snprintf(buf, size, "%llu", (unsigned long long)(bytes / COWSTAT_PAGE_SIZE));
+	else
+		snprintf(buf, size, "%llu", (unsigned long long)bytes);
+}
+
+void cowstat_fmt_secs(char *buf, size_t size, u64 ns)
+{
+	snprintf(buf, size, "%llu.%03llus", (unsigned long long)(ns / 1000000000ULL),
+		 (unsigned long long)(ns / 1000000ULL % 1000));
+}
+
+void cowstat_table_init(struct cowstat_table *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void cowstat_table_col(struct cowstat_table *t, const char *head, int left)
+{
+	if (t->ncols == COWSTAT_TABLE_COLS)
+		return;
+	t->head[t->ncols] = head;
+	t->left[t->ncols++] = left;
+}
+
+void cowstat_table_cell(struct cowstat_table *t, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (t->filled == t->cap * t->ncols || !t->cells) {
+		size_t cap = t->cap ? t->cap * 2 : 32;
+		void *n = realloc(t->cells, cap * t->ncols * COWSTAT_CELL_MAX);
+
+		if (!n)
+			cowstat_fatal("out of memory");
+		t->cells = n;
+		t->cap = cap;
+	}
+	va_start(ap, fmt);
+	vsnprintf(t->cells[t->filled++], COWSTAT_CELL_MAX, fmt, ap);
+	va_end(ap);
+	t->rows = (t->filled + t->ncols - 1) / t->ncols;
+}
+
+void cowstat_table_print(struct cowstat_table *t, FILE *f, const char *indent)
+{
+	size_t width[COWSTAT_TABLE_COLS], r;
+	int c;
+
+	for (c = 0; c < t->ncols; c++)
+		width[c] = strlen(t->head[c]);
+	for (r = 0; r < t->filled; r++) {
+		size_t len = strlen(t->cells[r]);
+
+		c = r % t->ncols;
+		if (len > width[c])
+			width[c] = len;
+	}
+	for (r = 0; r <= t->rows; r++) {
+		fputs(indent, f);
+		for (c = 0; c < t->ncols; c++) {
+			size_t i = (r - 1) * t->ncols + c;
+			const char *s = !r ? t->head[c] : i < t->filled ? t->cells[i] : "";
+			int w = (int)width[c];
+
+			if (c == t->ncols - 1 && t->left[c])
+				fprintf(f, "%s", s);
+			else
+				fprintf(f, t->left[c] ? "%-*s" : "%*s", w, s);
+			if (c < t->ncols - 1)
+				fputs("  ", f);
+		}
+		fputc('\n', f);
+	}
+}
+
+void cowstat_table_free(struct cowstat_table *t)
+{
+	free(t->cells);
+	cowstat_table_init(t);
+}
+
+void cowstat_json_init(struct cowstat_json *j, FILE *f)
+{
+	memset(j, 0, sizeof(*j));
+	j->f = f;
+}
+
+static void json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+/* Comma, newline and indentation before a member, and its key. */
+static void json_member(struct cowstat_json *j, const char *key)
+{
+	if (j->depth > 0) {
+		if (j->count[j->depth]++)
+			fputc(',', j->f);
+		fprintf(j->f, "\n%*s", 2 * j->depth, "");
+	}
+	if (key) {
+		json_string(j->f, key);
+		fputs(": ", j->f);
+	}
+}
+
+void cowstat_json_open(struct cowstat_json *j, const char *key, char bracket)
+{
+	json_member(j, key);
+	fputc(bracket, j->f);
+	if (j->depth < COWSTAT_JSON_DEPTH - 1)
+		j->depth++;
+	j->count[j->depth] = 0;
+}
+
+void cowstat_json_close(struct cowstat_json *j, char bracket)
+{
+	int had = j->count[j->depth];
+
+	if (j->depth > 0)
+		j->depth--;
+	if (had)
+		fprintf(j->f, "\n%*s", 2 * j->depth, "");
+	fputc(bracket, j->f);
+}
+
+void cowstat_json_u64(struct cowstat_json *j, const char *key, u64 v)
+{
+	json_member(j, key);
+	fprintf(j->f, "%llu", (unsigned long long)v);
+}
+
+void cowstat_json_i64(struct cowstat_json *j, const char *key, long long v)
+{
+	json_member(j, key);
+	fprintf(j->f, "%lld", v);
+}
+
+void cowstat_json_double(struct cowstat_json *j, const char *key, double v)
+{
+	json_member(j, key);
+	fprintf(j->f, "%.3f", v);
+}
+
+void cowstat_json_str(struct cowstat_json *j, const char *key, const char *s)
+{
+	json_member(j, key);
+	json_string(j->f, s);
+}
+
+void cowstat_json_null(struct cowstat_json *j, const char *key)
+{
+	json_member(j, key);
+	fputs("null", j->f);
+}
+
+void cowstat_json_counts(struct cowstat_json *j, const char *key, const u64 *count)
+{
+	int c;
+
+	cowstat_json_open(j, key, '{');
+	for (c = 0; c < COWSTAT_NR_CLASSES; c++)
+		cowstat_json_u64(j, cowstat_class_names[c], count[c]);
+	cowstat_json_close(j, '}');
+}
+
+void cowstat_json_end(struct cowstat_json *j)
+{
+	fputc('\n', j->f);
+	fflush(j->f);
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The module side of the tool. Every reader first checks the version file, so that a module of
+ * another interface version is refused in one line rather than misread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "module.h"
+#include "tool.h"
+
+#define LOAD_HINT "load it as root with 'insmod build/$(uname -r)/cowstat.ko' (built by 'make')"
+
+int cowstat_module_usable(char *why)
+{
+	const char *dir = cowstat_module_dir();
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, COWSTAT_FILE_VERSION);
+	if (access(path, R_OK) == 0)
+		return 1;
+	if (errno == EACCES || errno == EPERM ||
+	    (geteuid() != 0 && stat("/sys/kernel/debug", &st) == 0 &&
+	     access("/sys/kernel/debug", X_OK) != 0))
+		snprintf(why, COWSTAT_ERR_MAX,
+			 "cowstat's module files are root only: run as root");
+	else
+		snprintf(why, COWSTAT_ERR_MAX, "module not loaded (%s missing): " LOAD_HINT,
+			 dir);
+	return 0;
+}
+
+static char *read_or_die(const char *name)
+{
+	char err[COWSTAT_ERR_MAX], why[COWSTAT_ERR_MAX];
+	char *buf;
+	int r = cowstat_read_file(name, &buf, err);
+
+	if (r == -ENOENT && !cowstat_module_usable(why))
+		cowstat_fatal("%s", why);
+	if (r == -EACCES || r == -EPERM)
+		cowstat_fatal("%s (cowstat's module files are root only: run as root)", err);
+	if (r)
+		cowstat_fatal("%s", err);
+	return buf;
+}
+
+void cowstat_module_require(void)
+{
+	char why[COWSTAT_ERR_MAX], err[COWSTAT_ERR_MAX], modver[64];
+	long ifver = -1;
+	char *buf;
+
+	if (!cowstat_module_usable(why))
+		cowstat_fatal("%s", why);
+	buf = read_or_die(COWSTAT_FILE_VERSION);
+	if (cowstat_parse_version(buf, modver, sizeof(modver), &ifver, err))
+		cowstat_fatal("malformed module output: %s", err);
+	free(buf);
+	if (ifver != COWSTAT_IF_VERSION)
+		cowstat_fatal("module %s speaks interface %ld, this tool %d: %s", modver, ifver,
+			      COWSTAT_IF_VERSION, "use the tool built with the module");
+}
+
+void cowstat_module_procs(struct cowstat_procs *out, int with_regions)
+{
+	char err[COWSTAT_ERR_MAX];
+	struct cowstat_regions rg;
+	char *buf = read_or_die(COWSTAT_FILE_PROCS);
+
+	if (cowstat_parse_procs(buf, out, err))
+		cowstat_fatal("malformed module output: %s", err);
+	free(buf);
+	if (!with_regions)
+		return;
+	buf = read_or_die(COWSTAT_FILE_REGIONS);
+	if (cowstat_parse_regions(buf, &rg, err))
+		cowstat_fatal("malformed module output: %s", err);
+	free(buf);
+	cowstat_attach_regions(out, &rg);
+	free(rg.v);
+}
+
+void cowstat_module_summary(struct cowstat_summary *out)
+{
+	char err[COWSTAT_ERR_MAX];
+	char *buf = read_or_die(COWSTAT_FILE_SUMMARY);
+
+	if (cowstat_parse_summary(buf, out, err))
+		cowstat_fatal("malformed module output: %s", err);
+	free(buf);
+}
+
+int cowstat_module_control(const char *fmt, ...)
+{
+	char cmd[COWSTAT_CONTROL_MAX + 1], path[512];
+	va_list ap;
+	ssize_t n;
+	int fd, len, e;
+
+	va_start(ap, fmt);
+	len = vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (len < 0 || len >= (int)sizeof(cmd))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/%s", cowstat_module_dir(), COWSTAT_FILE_CONTROL);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, cmd, len);
+	e = errno;
+	close(fd);
+	if (n < 0)
+		return -e;
+	return n == len ? 0 : -EIO;
+}
+
+struct cowstat_proc *cowstat_procs_find(struct cowstat_procs *p, int pid)
+{
+	struct cowstat_proc *best = NULL;
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->v[i].pid == pid && (!best || p->v[i].start_ns > best->start_ns))
+			best = &p->v[i];
+	return best;
+}
+
+size_t cowstat_procs_family(struct cowstat_procs *p, int root, struct cowstat_proc **out)
+{
+	struct cowstat_proc *r = cowstat_procs_find(p, root);
+	size_t n = 0, i, k, before;
+
+	if (!r)
+		return 0;
+	out[n++] = r;
+	do {
+		before = n;
+		for (i = 0; i < p->n; i++) {
+			struct cowstat_proc *c = &p->v[i];
+			int in = 0, parent = 0;
+
+			for (k = 0; k < n; k++) {
+				in |= out[k] == c;
+				parent |= out[k]->pid == c->ppid && c != out[k] &&
+					  c->start_ns >= out[k]->start_ns;
+			}
+			if (!in && parent)
+				out[n++] = c;
+		}
+	} while (n != before);
+	return n;
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/PID/stat: the parent and name of a process and whether it is a kernel thread, and the
+ * family below a process, found by following parent links over every /proc/PID.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+#include "tool.h"
+
+#define PF_KTHREAD	0x00200000
+
+int cowstat_pstat_read(int pid, struct cowstat_pstat *st)
+{
+	char path[64], buf[1024], *open_paren, *close_paren;
+	unsigned long long flags;
+	ssize_t n;
+	int fd, e;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	e = errno;
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -e : -ESRCH;
+	buf[n] = '\0';
+	open_paren = strchr(buf, '(');
+	close_paren = strrchr(buf, ')');
+	if (!open_paren || !close_paren || close_paren < open_paren)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	st->pid = pid;
+	snprintf(st->comm, sizeof(st->comm), "%.*s", (int)(close_paren - open_paren - 1),
+		 open_paren + 1);
+	/* After "comm)": state ppid pgrp session tty_nr tpgid flags */
+	if (sscanf(close_paren + 1, " %*c %d %*d %*d %*d %*d %llu", &st->ppid, &flags) != 2)
+		return -EINVAL;
+	st->kthread = !!(flags & PF_KTHREAD);
+	return 0;
+}
+
+static int cmp_ppid_pid(const void *a, const void *b)
+{
+	const struct cowstat_pstat *x = a, *y = b;
+
+	if (x->ppid != y->ppid)
+		return x->ppid < y->ppid ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* Depth-first from @pid over the sorted table; appends to out. */
+static void walk(const struct cowstat_pstat *all, size_t n, int pid, int d,
+		 struct cowstat_pstat *out, int *depth, size_t *k)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (all[i].ppid != pid || all[i].pid == pid || *k >= n)
+			continue;
+		out[*k] = all[i];
+		depth[(*k)++] = d;
+		walk(all, n, all[i].pid, d + 1, out, depth, k);
+	}
+}
+
+int cowstat_proc_family(int root, struct cowstat_pstat **outp, int **depthp)
+{
+	struct cowstat_pstat *all = NULL, *out, rst;
+	size_t n = 0, cap = 0, k = 0;
+	struct dirent *de;
+	int *depth, r;
+	DIR *d;
+
+	r = cowstat_pstat_read(root, &rst);
+	if (r)
+		return r;
+	d = opendir("/proc");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct cowstat_pstat st;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (cowstat_pstat_read(atoi(de->d_name), &st) || st.kthread)
+			continue;
+		if (n == cap) {
+			void *nv;
+
+			cap = cap ? cap * 2 : 256;
+			nv = realloc(all, cap * sizeof(*all));
+			if (!nv)
+				cowstat_fatal("out of memory");
+			all = nv;
+		}
+		all[n++] = st;
+	}
+	closedir(d);
+	qsort(all, n, sizeof(*all), cmp_ppid_pid);
+	out = calloc(n + 1, sizeof(*out));
+	depth = calloc(n + 1, sizeof(*depth));
+	if (!out || !depth)
+		cowstat_fatal("out of memory");
+	out[k] = rst;
+	depth[k++] = 0;
+	walk(all, n, root, 1, out, depth, &k);
+	free(all);
+	*outp = out;
+	*depthp = depth;
+	return (int)k;
+}
+
+void cowstat_proc_check_user(int pid, struct cowstat_pstat *st)
+{
+	int r = cowstat_pstat_read(pid, st);
+
+	if (r == -ESRCH)
+		cowstat_fatal("no such process: %d", pid);
+	if (r)
+		cowstat_fatal("/proc/%d/stat: %s", pid, strerror(-r));
+	if (st->kthread)
+		cowstat_fatal("%d (%s) is a kernel thread: it has no user memory to share", pid,
+			      st->comm);
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What the tool reads from /proc/PID/stat: names, parents, kernel threads, families. */
+#ifndef _COWSTAT_PROC_H
+#define _COWSTAT_PROC_H
+
+#include "parse.h"
+
+struct cowstat_pstat {
+	int pid, ppid;
+	char comm[COWSTAT_COMM_MAX];
+	int kthread;
+};
+
+/* 0, or -errno (-ESRCH when the process does not exist or is gone). */
+int cowstat_pstat_read(int pid, struct cowstat_pstat *st);
+
+/*
+ * @root and its live descendants, parents before children, in pid order among siblings
+ * (depth[i] is the depth below root). Returns how many, or -errno for the root.
+ */
+int cowstat_proc_family(int root, struct cowstat_pstat **out, int **depth);
+
+/* Exit with one line when @pid cannot be inspected: no such process, or a kernel thread. */
+void cowstat_proc_check_user(int pid, struct cowstat_pstat *st);
+
+#endif /* _COWSTAT_PROC_H */

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowstat run -- CMD: run CMD with the module's scope set to it, so that only CMD and its
+ * descendants are counted, sample the family's sharing while it runs, and print a report like
+ * time(1) when CMD exits. CMD's exit status is passed through (128 + signal when killed).
+ *
+ * The child is forked first and held on a pipe until "scope <child>" is written, so that not a
+ * single fault of CMD escapes the scope; then it execs CMD. A second pipe, closed by exec,
+ * reports an exec failure.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "module.h"
+#include "report.h"
+
+#define EROSION_POINTS	8
+
+struct sample {
+	u64 since_fork_ns;	/* 0 before the first fork */
+	size_t procs;
+	u64 mapped, shared, saved;
+};
+
+struct samples {
+	struct sample *v;
+	size_t n, cap;
+	int have_frames;
+	const char *backend, *method;
+};
+
+static char saved_scope[COWSTAT_CONTROL_MAX] = "scope all";
+static int scope_set;
+
+static void run_help(FILE *f)
+{
+	fprintf(f, "usage: %s run [-i MS] [-o FILE] [--json] [--bytes | --pages] -- CMD [ARGS]\n\n"
+		"Run CMD, count the COW faults of CMD and every descendant (cowstat.ko, scoped to\n"
+		"them), sample their sharing every -i milliseconds, and print a report when CMD\n"
+		"exits: per process the faults of each class in pages and bytes, and for the\n"
+		"family the peak and last shared memory, what COW saved, and its erosion since\n"
+		"fork. The report goes to stderr (or FILE); CMD's exit status is passed through.\n\n"
+		"  -i MS    sampling interval in milliseconds, default 100\n"
+		"  -o FILE  write the report to FILE\n\n"
+		"examples:\n"
+		"  sudo %s run -- tools/demo/prefork -w 4\n"
+		"  sudo %s run -i 500 -o report.json --json -- redis-server redis.conf\n",
+		cowstat_prog, cowstat_prog, cowstat_prog);
+}
+
+static u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void restore_scope(void)
+{
+	if (scope_set && cowstat_module_control("%s", saved_scope) &&
+	    cowstat_module_control("scope all"))
+		fprintf(stderr, "%s: could not restore the module's scope\n", cowstat_prog);
+	scope_set = 0;
+}
+
+/* Remember the scope to restore: reading control gives the commands that recreate it. */
+static void remember_scope(void)
+{
+	char err[COWSTAT_ERR_MAX], *buf, *line;
+
+	if (cowstat_read_file(COWSTAT_FILE_CONTROL, &buf, err))
+		return;
+	for (line = strtok(buf, "\n"); line; line = strtok(NULL, "\n"))
+		if (!strncmp(line, "scope ", 6) && strlen(line) < sizeof(saved_scope))
+			snprintf(saved_scope, sizeof(saved_scope), "%s", line);
+	free(buf);
+}
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+}
+
+/* The first fork in the family: the earliest start of a member that is not the root. */
+static u64 first_fork_ns(struct cowstat_proc **fam, size_t n)
+{
+	u64 first = 0;
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (!first || fam[i]->start_ns < first)
+			first = fam[i]->start_ns;
+	return first;
+}
+
+static void take_sample(int root, struct samples *s, const struct cowstat_share_backend *be)
+{
+	struct cowstat_procs procs;
+	struct cowstat_proc **fam;
+	struct cowstat_share share;
+	char err[COWSTAT_ERR_MAX];
+	struct sample sm = { 0 };
+	size_t n, i, live = 0;
+	int *pids;
+	u64 first;
+
+	cowstat_module_procs(&procs, 0);
+	fam = calloc(procs.n + 1, sizeof(*fam));
+	pids = calloc(procs.n + 1, sizeof(*pids));
+	if (!fam || !pids)
+		cowstat_fatal("out of memory");
+	n = cowstat_procs_family(&procs, root, fam);
+	for (i = 0; i < n; i++)
+		if (!fam[i]->exited)
+			pids[live++] = fam[i]->pid;
+	first = first_fork_ns(fam, n);
+	if (live && !be->snapshot(pids, live, 0, &share, err)) {
+		for (i = 0; i < live; i++)
+			sm.procs += !share.procs[i].gone && share.procs[i].total.mapped;
+		sm.mapped = share.total.mapped;
+		sm.shared = share.total.shared;
+		sm.saved = share.saved;
+		s->have_frames = share.have_frames;
+		s->backend = share.backend;
+		s->method = share.method;
+		be->release(&share);
+		if (first) {
+			u64 t = now_ns();
+
+			sm.since_fork_ns = t > first ? t - first : 1;
+		}
+		if (s->n == s->cap) {
+			void *nv;
+
+			s->cap = s->cap ? s->cap * 2 : 256;
+			nv = realloc(s->v, s->cap * sizeof(*s->v));
+			if (!nv)
+				cowstat_fatal("out of memory");
+			s->v = nv;
+		}
+		s->v[s->n++] = sm;
+	}
+	free(pids);
+	free(fam);
+	cowstat_procs_free(&procs);
+}
+
+struct summary {
+	const struct sample *peak, *last;
+	const struct sample *points[EROSION_POINTS];
+	size_t npoints, family_samples;
+};
+
+/* Peak and last over the samples taken while the family shared (two processes or more). */
+static void summarise(const struct samples *s, struct summary *sum)
+{
+	size_t i, k, m = 0, idx[EROSION_POINTS];
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < s->n; i++) {
+		if (s->v[i].procs < 2 || !s->v[i].since_fork_ns)
+			continue;
+		m++;
+		if (!sum->peak || s->v[i].shared > sum->peak->shared)
+			sum->peak = &s->v[i];
+		sum->last = &s->v[i];
+	}
+	sum->family_samples = m;
+	if (!m)
+		return;
+	sum->npoints = m < EROSION_POINTS ? m : EROSION_POINTS;
+	for (k = 0; k < sum->npoints; k++)
+		idx[k] = sum->npoints == 1 ? 0 : k * (m - 1) / (sum->npoints - 1);
+	for (i = 0, m = 0, k = 0; i < s->n && k < sum->npoints; i++) {
+		if (s->v[i].procs < 2 || !s->v[i].since_fork_ns)
+			continue;
+		while (k < sum->npoints && idx[k] == m)
+			sum->points[k++] = &s->v[i];
+		m++;
+	}
+}
+
+static void print_report(FILE *f, char **cmd, int status, u64 elapsed, long interval_ms,
+			 struct cowstat_proc **fam, size_t n, const struct samples *s)
+{
+	char a[COWSTAT_CELL_MAX], b[COWSTAT_CELL_MAX], c[COWSTAT_CELL_MAX];
+	struct cowstat_proc total = { .comm = "(family)" }, **rows;
+	struct summary sum;
+	size_t i, k;
+	int cl;
+
+	fprintf(f, "\ncowstat run:");
+	for (i = 0; cmd[i]; i++)
+		fprintf(f, " %s", cmd[i]);
+	cowstat_fmt_secs(a, sizeof(a), elapsed);
+	if (WIFSIGNALED(status))
+		fprintf(f, "\n%s, killed by signal %d, %zu processes\n\n", a, WTERMSIG(status), n);
+	else
+		fprintf(f, "\n%s, exit status %d, %zu processes\n\n", a, WEXITSTATUS(status), n);
+
+	rows = calloc(n + 2, sizeof(*rows));
+	if (!rows)
+		cowstat_fatal("out of memory");
+	for (i = 0; i < n; i++) {
+		rows[i] = fam[i];
+		for (cl = 0; cl < COWSTAT_NR_CLASSES; cl++)
+			total.count[cl] += fam[i]->count[cl];
+		total.copied_bytes += fam[i]->copied_bytes;
+	}
+	rows[n] = &total;
+	fprintf(f, "COW faults per process (cowstat.ko; %s):\n",
+		cowstat_opts.unit == COWSTAT_UNIT_HUMAN ? "pages, with their size" :
+		cowstat_opts.unit == COWSTAT_UNIT_PAGES ? "pages" : "bytes");
+	cowstat_print_counters(rows, n > 1 ? n + 1 : n, f, "  ");
+	free(rows);
+
+	summarise(s, &sum);
+	fprintf(f, "\nsharing while it ran (%s, %s; %zu samples every %ldms):\n",
+		s->backend ? s->backend : "pagemap", s->method ? s->method : "-", s->n,
+		interval_ms);
+	if (!sum.peak) {
+		fprintf(f, "  no sample with two processes or more: nothing was shared\n");
+		return;
+	}
+	cowstat_fmt_pages(a, sizeof(a), sum.peak->shared, cowstat_opts.unit);
+	cowstat_fmt_secs(b, sizeof(b), sum.peak->since_fork_ns);
+	fprintf(f, "  peak shared   %s, %s after fork, %zu processes\n", a, b, sum.peak->procs);
+	cowstat_fmt_pages(a, sizeof(a), sum.last->shared, cowstat_opts.unit);
+	cowstat_fmt_secs(b, sizeof(b), sum.last->since_fork_ns);
+	fprintf(f, "  last shared   %s, %s after fork, %zu processes\n", a, b, sum.last->procs);
+	if (s->have_frames) {
+		cowstat_fmt_pages(a, sizeof(a), sum.peak->saved, cowstat_opts.unit);
+		cowstat_fmt_pages(b, sizeof(b), sum.last->saved, cowstat_opts.unit);
+		fprintf(f, "  saved by COW  %s at the peak, %s at the last sample\n", a, b);
+	}
+	fprintf(f, "  erosion since fork:\n");
+	{
+		struct cowstat_table t;
+
+		cowstat_table_init(&t);
+		cowstat_table_col(&t, "TIME", 0);
+		cowstat_table_col(&t, "PROCS", 0);
+		cowstat_table_col(&t, "MAPPED", 0);
+		cowstat_table_col(&t, "SHARED", 0);
+		cowstat_table_col(&t, "SAVED", 0);
+		for (k = 0; k < sum.npoints; k++) {
+			const struct sample *p = sum.points[k];
+
+			cowstat_fmt_secs(a, sizeof(a), p->since_fork_ns);
+			cowstat_table_cell(&t, "%s", a);
+			cowstat_table_cell(&t, "%zu", p->procs);
+			cowstat_fmt_pages(b, sizeof(b), p->mapped, cowstat_opts.unit);
+			cowstat_table_cell(&t, "%s", b);
+			cowstat_fmt_pages(c, sizeof(c), p->shared, cowstat_opts.unit);
+			cowstat_table_cell(&t, "%s", c);
+			if (s->have_frames)
+				cowstat_fmt_pages(c, sizeof(c), p->saved, cowstat_opts.unit);
+			else
+				snprintf(c, sizeof(c), "-");
+			cowstat_table_cell(&t, "%s", c);
+		}
+		cowstat_table_print(&t, f, "    ");
+		cowstat_table_free(&t);
+	}
+}
+
+static void json_sample(struct cowstat_json *j, const char *key, const struct sample *p,
+			int have_frames)
+{
+	cowstat_json_open(j, key, '{');
+	cowstat_json_u64(j, "since_fork_ns", p->since_fork_ns);
+	cowstat_json_u64(j, "processes", p->procs);
+	cowstat_json_u64(j, "mapped_pages", p->mapped);
+	cowstat_json_u64(j, "shared_pages", p->shared);
+	if (have_frames)
+		cowstat_json_u64(j, "saved_pages", p->saved);
+	else
+		cowstat_json_null(j, "saved_pages");
+	cowstat_json_close(j, '}');
+}
+
+static void json_report(FILE *f, char **cmd, int status, u64 elapsed, long interval_ms,
+			struct cowstat_proc **fam, size_t n, const struct samples *s)
+{
+	u64 totals[COWSTAT_NR_CLASSES] = { 0 }, copied = 0;
+	struct cowstat_json j;
+	struct summary sum;
+	size_t i;
+	int cl;
+
+	cowstat_json_init(&j, f);
+	cowstat_json_open(&j, NULL, '{');
+	cowstat_json_open(&j, "command", '[');
+	for (i = 0; cmd[i]; i++)
+		cowstat_json_str(&j, NULL, cmd[i]);
+	cowstat_json_close(&j, ']');
+	if (WIFSIGNALED(status)) {
+		cowstat_json_i64(&j, "exit_status", 128 + WTERMSIG(status));
+		cowstat_json_i64(&j, "signal", WTERMSIG(status));
+	} else {
+		cowstat_json_i64(&j, "exit_status", WEXITSTATUS(status));
+		cowstat_json_null(&j, "signal");
+	}
+	cowstat_json_u64(&j, "elapsed_ns", elapsed);
+	cowstat_json_i64(&j, "interval_ms", interval_ms);
+	cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
+	cowstat_json_open(&j, "processes", '[');
+	for (i = 0; i < n; i++) {
+		cowstat_json_proc(&j, NULL, fam[i], 1);
+		for (cl = 0; cl < COWSTAT_NR_CLASSES; cl++)
+			totals[cl] += fam[i]->count[cl];
+		copied += fam[i]->copied_bytes;
+	}
+	cowstat_json_close(&j, ']');
+	cowstat_json_open(&j, "totals", '{');
+	cowstat_json_counts(&j, "faults", totals);
+	cowstat_json_u64(&j, "copied_bytes", copied);
+	cowstat_json_close(&j, '}');
+
+	summarise(s, &sum);
+	cowstat_json_open(&j, "sharing", '{');
+	cowstat_json_str(&j, "backend", s->backend ? s->backend : "pagemap");
+	if (s->method)
+		cowstat_json_str(&j, "method", s->method);
+	else
+		cowstat_json_null(&j, "method");
+	cowstat_json_u64(&j, "samples", s->n);
+	if (sum.peak) {
+		json_sample(&j, "peak", sum.peak, s->have_frames);
+		json_sample(&j, "last", sum.last, s->have_frames);
+	} else {
+		cowstat_json_null(&j, "peak");
+		cowstat_json_null(&j, "last");
+	}
+	cowstat_json_open(&j, "erosion", '[');
+	for (i = 0; i < sum.npoints; i++)
+		json_sample(&j, NULL, sum.points[i], s->have_frames);
+	cowstat_json_close(&j, ']');
+	cowstat_json_close(&j, '}');
+	cowstat_json_close(&j, '}');
+	cowstat_json_end(&j);
+}
+
+noreturn static void child_exec(int go, int errfd, char **cmd)
+{
+	char c;
+	int e;
+
+	if (read(go, &c, 1) != 1)
+		_exit(127);
+	close(go);
+	execvp(cmd[0], cmd);
+	e = errno;
+	if (write(errfd, &e, sizeof(e)) != sizeof(e))
+		_exit(127);
+	_exit(127);
+}
+
+int cowstat_cmd_run(int argc, char **argv)
+{
+	const struct cowstat_share_backend *be;
+	struct sigaction sa = { .sa_handler = on_sigchld };
+	struct samples samples = { 0 };
+	struct cowstat_procs procs;
+	struct cowstat_proc **fam;
+	int go[2], ep[2], c, r, status, e;
+	long interval_ms = 100;
+	const char *out = NULL;
+	u64 t0, elapsed;
+	FILE *rf = stderr;
+	char **cmd;
+	pid_t pid;
+	size_t n;
+
+	while ((c = cowstat_getopt(argc, argv, "i:o:", run_help)) != -1) {
+		if (c == 'i')
+			interval_ms = cowstat_arg_long("-i", optarg, 10, 3600000);
+		else
+			out = optarg;
+	}
+	if (optind >= argc)
+		cowstat_usage_error("run: no command given (usage: %s run [OPTIONS] -- CMD [ARGS])",
+				    cowstat_prog);
+	cmd = argv + optind;
+	cowstat_module_require();
+	be = cowstat_share_backend_select();
+	if (out) {
+		rf = fopen(out, "we");
+		if (!rf)
+			cowstat_fatal("%s: %s", out, strerror(errno));
+	}
+	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC))
+		cowstat_fatal("pipe: %s", strerror(errno));
+	remember_scope();
+	sigaction(SIGCHLD, &sa, NULL);
+	pid = fork();
+	if (pid < 0)
+		cowstat_fatal("fork: %s", strerror(errno));
+	if (!pid) {
+		close(go[1]);
+		close(ep[0]);
+		child_exec(go[0], ep[1], cmd);
+	}
+	close(go[0]);
+	close(ep[1]);
+	r = cowstat_module_control("scope %d", pid);
+	if (r) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		cowstat_fatal("cannot set the module's scope to %d: %s", pid, strerror(-r));
+	}
+	scope_set = 1;
+	atexit(restore_scope);
+	/* Like time(1): the terminal's signals go to CMD, the report is still printed. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
+	t0 = now_ns();
+	if (write(go[1], "x", 1) != 1)
+		cowstat_fatal("cannot start %s: %s", cmd[0], strerror(errno));
+	close(go[1]);
+	if (read(ep[0], &e, sizeof(e)) == sizeof(e)) {
+		waitpid(pid, NULL, 0);
+		restore_scope();
+		fprintf(stderr, "%s: cannot run '%s': %s\n", cowstat_prog, cmd[0], strerror(e));
+		exit(e == ENOENT ? 127 : 126);
+	}
+	close(ep[0]);
+
+	for (;;) {
+		struct timespec ts = { interval_ms / 1000, interval_ms % 1000 * 1000000L };
+
+		r = waitpid(pid, &status, WNOHANG);
+		if (r == pid)
+			break;
+		if (r < 0 && errno != EINTR)
+			cowstat_fatal("waitpid: %s", strerror(errno));
+		take_sample(pid, &samples, be);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	elapsed = now_ns() - t0;
+	cowstat_module_procs(&procs, 1);
+	restore_scope();
+	fam = calloc(procs.n + 1, sizeof(*fam));
+	if (!fam)
+		cowstat_fatal("out of memory");
+	n = cowstat_procs_family(&procs, pid, fam);
+	if (cowstat_opts.json)
+		json_report(rf, cmd, status, elapsed, interval_ms, fam, n, &samples);
+	else
+		print_report(rf, cmd, status, elapsed, interval_ms, fam, n, &samples);
+	if (out && fclose(rf))
+		cowstat_fatal("%s: %s", out, strerror(errno));
+	free(fam);
+	free(samples.v);
+	cowstat_procs_free(&procs);
+	fflush(stderr);
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
