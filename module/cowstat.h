@@ -5,10 +5,84 @@
 #ifndef _COWSTAT_INTERNAL_H
 #define _COWSTAT_INTERNAL_H
 
+#include <linux/fs.h>
+#include <linux/mm_types.h>
+#include <linux/types.h>
+
 #include <cowstat.h>
 
 /* debugfs.c: the user-visible files; removed first on unload. */
 int cowstat_debugfs_init(void);
 void cowstat_debugfs_exit(void);
+
+/* snapshot.c: the "snapshot" debugfs file (format in include/cowstat.h). */
+extern const struct file_operations cowstat_snapshot_fops;
+
+/*
+ * walk.c: the page table walker. Region classes, in the order of COWSTAT_SNAPSHOT_REGIONS
+ * after "all", and per-region counters, in the order of COWSTAT_SNAPSHOT_PROC_COLUMNS after
+ * "region".
+ */
+enum cowstat_region {
+	COWSTAT_REGION_HEAP,
+	COWSTAT_REGION_STACK,
+	COWSTAT_REGION_ANON_MMAP,
+	COWSTAT_REGION_FILE,
+	COWSTAT_REGION_OTHER,
+	COWSTAT_NR_REGIONS
+};
+
+enum cowstat_counter {
+	COWSTAT_C_ANON,
+	COWSTAT_C_SHARED,
+	COWSTAT_C_SHARED_FAMILY,
+	COWSTAT_C_SHARED_OUTSIDE,
+	COWSTAT_C_EXCLUSIVE,
+	COWSTAT_C_ZERO,
+	COWSTAT_C_FILE_UNCOPIED,
+	COWSTAT_C_FILE_COPIED,
+	COWSTAT_C_THP,
+	COWSTAT_C_THP_SHARED,
+	COWSTAT_C_KSM,
+	COWSTAT_C_SWAP,
+	COWSTAT_NR_COUNTERS
+};
+
+/* One process of a snapshot; mm is a get_task_mm() reference, dropped when the walk is done. */
+struct cowstat_member {
+	pid_t pid;
+	pid_t ppid;
+	struct mm_struct *mm;
+	u64 count[COWSTAT_NR_REGIONS][COWSTAT_NR_COUNTERS];
+};
+
+/* Frame flags. */
+#define COWSTAT_FRAME_THP	0x1	/* subpage of a PMD-mapped THP */
+#define COWSTAT_FRAME_FILE_VMA	0x2	/* anon copy in a file-backed private mapping */
+
+/*
+ * One mapping of one anonymous 4 KiB frame by one member. Counters that need the whole
+ * family (shared inside/outside, distinct frames, matrix) are computed from these after the
+ * walk, by sorting on pfn.
+ */
+struct cowstat_frame {
+	u64 pfn;
+	u32 mapcount;	/* page mapcount when walked (all processes) */
+	u16 member;	/* index into cowstat_snap.members */
+	u8 region;	/* enum cowstat_region */
+	u8 flags;	/* COWSTAT_FRAME_* */
+};
+
+/* One snapshot being taken; owned by the writer, no locking needed. */
+struct cowstat_snap {
+	unsigned long start, end;	/* walked range, [start, end) */
+	struct cowstat_member *members;
+	unsigned int nr_members;
+	struct cowstat_frame *frames;	/* kvmalloc'd, grown by the walker */
+	size_t nr_frames, cap_frames;
+	size_t max_frames;		/* cap: -E2BIG beyond it */
+};
+
+int cowstat_walk_mm(struct cowstat_snap *snap, unsigned int member);
 
 #endif /* _COWSTAT_INTERNAL_H */

@@ -26,6 +26,7 @@ static const struct {
 	const struct file_operations *fops;
 } cowstat_files[] = {
 	{ COWSTAT_FILE_VERSION, 0400, &version_fops },
+	{ COWSTAT_FILE_SNAPSHOT, 0600, &cowstat_snapshot_fops },
 };
 
 int cowstat_debugfs_init(void)
