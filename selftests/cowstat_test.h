@@ -150,10 +150,13 @@ static inline long long cowstat_snap_matrix(const char *rep, int a, int b)
 {
 	char prefix[32], col[16];
 
+	int idx;
+
 	snprintf(prefix, sizeof(prefix), "matrix %d", a);
 	snprintf(col, sizeof(col), "%d", b);
-	return cowstat_report_word(rep, prefix,
-				   cowstat_report_column(rep, "matrix_columns", col));
+	/* "matrix_columns P1 P2 ..." vs "matrix PID N1 N2 ...": one word further. */
+	idx = cowstat_report_column(rep, "matrix_columns", col);
+	return cowstat_report_word(rep, prefix, idx < 0 ? idx : idx + 1);
 }
 
 #endif /* _COWSTAT_TEST_H */

@@ -89,10 +89,14 @@ TEST_F(snap, malformed_einval)
 	memset(big, ' ', sizeof(big));
 	memcpy(big, "pid 1", 5);
 	EXPECT_EQ(EINVAL, write_err(big, sizeof(big)));
-	/* Not at offset 0: no partial or appended commands. */
+	/* Not at offset 0: no partial or appended commands. No positional writes at all. */
 	fd = open(SNAPSHOT, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-1, pwrite(fd, "pid 1", 5, 1));
+	EXPECT_EQ(-1, pwrite(fd, "pid 1", 5, 0));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(5, write(fd, "pid 1", 5));
+	EXPECT_EQ(1, lseek(fd, 1, SEEK_SET));
+	EXPECT_EQ(-1, write(fd, "pid 1", 5));
 	EXPECT_EQ(EINVAL, errno);
 	close(fd);
 }

@@ -253,7 +253,6 @@ TEST_F(family, tree_exact)
 
 	ASSERT_EQ(0, snap_window(self, "tree", self->pid[ROLE_R], 0, WIN_SIZE))
 		TH_LOG("%s", self->cmd);
-	TH_LOG("report:\n%s", self->rep);
 	ASSERT_EQ(COWSTAT_SNAPSHOT_FORMAT, cowstat_report_word(self->rep, "cowstat_snapshot", 1));
 	ASSERT_EQ(4, cowstat_report_word(self->rep, "members", 1));
 	for (i = 0; i < ARRAY_SIZE(want); i++) {
@@ -402,7 +401,6 @@ static int pm_cmp(const void *a, const void *b)
 }
 
 #define KPF_ANON	12
-#define KPF_KSM		21
 #define KPF_ZERO_PAGE	24
 
 /*
@@ -416,6 +414,7 @@ TEST_F(family, pagemap_crosscheck)
 	long long shared_mod = 0, shared_pm = 0;
 	struct pm_frame *fr = malloc(cap * sizeof(*fr));
 	int kflags, kcount, r;
+	long present = 0, nonzero = 0;
 
 	ASSERT_NE(NULL, fr);
 	kflags = open("/proc/kpageflags", O_RDONLY);
@@ -443,10 +442,16 @@ TEST_F(family, pagemap_crosscheck)
 				ASSERT_EQ(8, pread(pm, &ent, 8, a / PAGE * 8));
 				if (!(ent >> 63 & 1))
 					continue;
+				present++;
 				ent &= (1ULL << 55) - 1;
+				nonzero += ent != 0;
 				ASSERT_EQ(8, pread(kflags, &flags, 8, ent * 8));
-				if (!(flags >> KPF_ANON & 1) || (flags >> KPF_KSM & 1) ||
-				    (flags >> KPF_ZERO_PAGE & 1))
+				/*
+				 * Not filtered on KPF_KSM: 6.12 sets it on every anonymous page
+				 * (observed: flags 0x205828 for a plain anon page). KSM does
+				 * not run here (the module's ksm column is checked to be 0).
+				 */
+				if (!(flags >> KPF_ANON & 1) || (flags >> KPF_ZERO_PAGE & 1))
 					continue;
 				ASSERT_EQ(8, pread(kcount, &count, 8, ent * 8));
 				shared_pm += count > 1;
@@ -468,8 +473,11 @@ TEST_F(family, pagemap_crosscheck)
 
 	snprintf(self->cmd, sizeof(self->cmd), "tree %d", self->pid[ROLE_R]);
 	ASSERT_EQ(0, cowstat_snapshot(self->cmd, self->rep, REPORT_SIZE));
-	for (r = 0; r < NR_ROLES; r++)
+	for (r = 0; r < NR_ROLES; r++) {
 		shared_mod += PROC(r, "shared");
+		EXPECT_EQ(0, PROC(r, "ksm"));
+	}
+	TH_LOG("pagemap: %ld present, %ld with a pfn", present, nonzero);
 	TH_LOG("pagemap: %zu mapped, %zu distinct, %lld shared", n, distinct, shared_pm);
 	EXPECT_EQ(n, cowstat_snap_family(self->rep, "anon_mapped"));
 	EXPECT_EQ(distinct, cowstat_snap_family(self->rep, "distinct"));
