@@ -8,6 +8,7 @@
 #   make setup                install what building and testing need (Debian 12, root)
 #   make test                 the full test run (README: set-up, host tests, lint, both kernels)
 #   make style / make check   checkpatch --strict / sparse (C=2) for the selected kernel
+#   make bench-snapshot       time the sharing snapshot against smem and a pagemap scan (guest)
 #
 # Selftests are built with -Wall like the kernel's own (the kselftest harness is not -Wextra
 # clean); the tool with -Wall -Wextra.
@@ -42,9 +43,10 @@ PREFIX ?= /usr/local
 MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h include/*.h)
 LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h)
 KSFT := .cache/linux-tools
+BENCH_TOOLS := tools/pagemap-scan tools/cowfamily
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
 
-.PHONY: all module tool selftests setup test style check clean install
+.PHONY: all module tool selftests setup test style check clean install bench-snapshot
 
 all: module tool
 
@@ -55,10 +57,18 @@ $(BUILD)/cowstat.ko: $(MODULE_SRCS)
 	@cp -p Kbuild $(BUILD)/ && cp -p module/*.c module/*.h $(BUILD)/module/ && cp -p include/*.h $(BUILD)/include/
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
 
-tool: tools/cowstat
+tool: tools/cowstat $(BENCH_TOOLS)
 
 tools/cowstat: tools/cowstat.c include/cowstat.h
 	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
+
+# The snapshot benchmark's family builder and its pagemap + kpagecount baseline.
+tools/pagemap-scan tools/cowfamily: %: %.c
+	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
+
+# Times the sharing snapshot against smem and tools/pagemap-scan in a guest (not a test).
+bench-snapshot: tool
+	@scripts/bench-snapshot.sh
 
 selftests: $(SELFTESTS)
 
@@ -87,4 +97,4 @@ install: tools/cowstat
 	install -D -m 0755 tools/cowstat $(DESTDIR)$(PREFIX)/sbin/cowstat
 
 clean:
-	rm -rf build tools/cowstat $(SELFTESTS)
+	rm -rf build tools/cowstat $(BENCH_TOOLS) $(SELFTESTS)
