@@ -12,6 +12,8 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/ctype.h>
+#include <linux/hash.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
@@ -203,6 +205,55 @@ out_root:
 	return ret;
 }
 
+#define COWSTAT_RADIX_BITS	11
+
+/*
+ * Sort the frames by pfn: an LSD radix sort (stable), 11 bits of pfn per pass: 2 passes
+ * for physical addresses below 16 GiB, 3 below 32 TiB. sort(), a heapsort with an indirect
+ * compare per step, took 1.5 s of a 1.7 s snapshot of 1M frames in the benchmark guest.
+ * Needs a second array as large as the first; returns -ENOMEM if that cannot be had, and
+ * the caller falls back to sort().
+ */
+static int cowstat_radix_sort(struct cowstat_frame *f, size_t n)
+{
+	struct cowstat_frame *src = f, *dst, *tmp;
+	const size_t nb = 1 << COWSTAT_RADIX_BITS;
+	unsigned int shift, bits;
+	size_t *count, i, sum, c;
+	u64 maxpfn = 0;
+
+	for (i = 0; i < n; i++)
+		maxpfn = max(maxpfn, f[i].pfn);
+	bits = fls64(maxpfn);
+	tmp = kvmalloc_array(n, sizeof(*f), GFP_KERNEL);
+	count = kvmalloc_array(nb, sizeof(*count), GFP_KERNEL);
+	if (!tmp || !count) {
+		kvfree(tmp);
+		kvfree(count);
+		return -ENOMEM;
+	}
+	dst = tmp;
+	for (shift = 0; shift < bits; shift += COWSTAT_RADIX_BITS) {
+		memset(count, 0, nb * sizeof(*count));
+		for (i = 0; i < n; i++)
+			count[(src[i].pfn >> shift) & (nb - 1)]++;
+		for (i = 0, sum = 0; i < nb; i++) {
+			c = count[i];
+			count[i] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++)
+			dst[count[(src[i].pfn >> shift) & (nb - 1)]++] = src[i];
+		swap(src, dst);
+		cond_resched();
+	}
+	if (src != f)
+		memcpy(f, src, n * sizeof(*f));
+	kvfree(tmp);
+	kvfree(count);
+	return 0;
+}
+
 static int cowstat_frame_cmp(const void *a, const void *b)
 {
 	const struct cowstat_frame *x = a, *y = b;
@@ -212,15 +263,60 @@ static int cowstat_frame_cmp(const void *a, const void *b)
 	return (int)x->member - (int)y->member;
 }
 
-/* Family accounting over the sorted frames; fills the members' anon counters. */
-static void cowstat_account(struct cowstat_snap *snap, struct cowstat_report *r)
+/* Add @n to the matrix entries of every pair of members in @mask. */
+static void cowstat_matrix_add(u64 *matrix, unsigned int nm, u64 mask, u64 n)
+{
+	u64 ma, mb;
+
+	for (ma = mask; ma; ma &= ma - 1)
+		for (mb = mask; mb; mb &= mb - 1)
+			matrix[__ffs64(ma) * nm + __ffs64(mb)] += n;
+}
+
+/*
+ * The sets of members sharing a frame repeat a lot in a family: count frames per set in a
+ * small open-addressing table and expand each set into the matrix once at the end. A set
+ * that finds no slot goes straight into the matrix.
+ */
+#define COWSTAT_MASK_SLOTS	1024
+
+struct cowstat_mask_count {
+	u64 mask;
+	u64 count;	/* 0: free slot */
+};
+
+static void cowstat_mask_add(struct cowstat_mask_count *t, u64 *matrix, unsigned int nm,
+			     u64 mask)
+{
+	unsigned int h = hash_64(mask, ilog2(COWSTAT_MASK_SLOTS)), i;
+
+	for (i = 0; i < 8; i++, h = (h + 1) & (COWSTAT_MASK_SLOTS - 1)) {
+		if (!t[h].count)
+			t[h].mask = mask;
+		if (t[h].mask == mask) {
+			t[h].count++;
+			return;
+		}
+	}
+	cowstat_matrix_add(matrix, nm, mask, 1);
+}
+
+/* Family accounting over the frames; fills the members' anon counters and the matrix. */
+static int cowstat_account(struct cowstat_snap *snap, struct cowstat_report *r)
 {
 	struct cowstat_frame *f = snap->frames;
 	size_t n = snap->nr_frames, i, j, k;
-	unsigned int nm = snap->nr_members, a, b;
+	unsigned int nm = snap->nr_members;
+	struct cowstat_mask_count *masks = NULL;
 	u64 mask;
 
-	sort(f, n, sizeof(*f), cowstat_frame_cmp, NULL);
+	if (r->matrix) {
+		masks = kvcalloc(COWSTAT_MASK_SLOTS, sizeof(*masks), GFP_KERNEL);
+		if (!masks)
+			return -ENOMEM;
+	}
+	if (cowstat_radix_sort(f, n))
+		sort(f, n, sizeof(*f), cowstat_frame_cmp, NULL);
 	for (i = 0; i < n; i = j) {
 		u32 mapcount = 0;
 
@@ -253,16 +349,18 @@ static void cowstat_account(struct cowstat_snap *snap, struct cowstat_report *r)
 			else
 				c[COWSTAT_C_SHARED_OUTSIDE]++;
 		}
-		if (!r->matrix)
-			continue;
-		for (a = 0; a < nm; a++) {
-			if (!(mask & BIT_ULL(a)))
-				continue;
-			for (b = 0; b < nm; b++)
-				if (mask & BIT_ULL(b))
-					r->matrix[a * nm + b]++;
-		}
+		if (masks)
+			cowstat_mask_add(masks, r->matrix, nm, mask);
+		if (!(r->distinct & 0xffff))
+			cond_resched();
 	}
+	if (masks) {
+		for (i = 0; i < COWSTAT_MASK_SLOTS; i++)
+			if (masks[i].count)
+				cowstat_matrix_add(r->matrix, nm, masks[i].mask, masks[i].count);
+		kvfree(masks);
+	}
+	return 0;
 }
 
 /* Take a snapshot; on success *rp is the new report. */
@@ -276,6 +374,7 @@ static int cowstat_take(pid_t pid, bool tree, unsigned long start, unsigned long
 	};
 	struct cowstat_report *r;
 	unsigned int i, reg;
+	unsigned long want;
 	int ret;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
@@ -292,6 +391,19 @@ static int cowstat_take(pid_t pid, bool tree, unsigned long start, unsigned long
 			goto out;
 		}
 	}
+	/*
+	 * Size the frame array from the members' anonymous RSS counters (approximate, but
+	 * saves regrowing and copying it during the walk), never beyond the cap.
+	 */
+	for (i = 0, want = 0; i < snap.nr_members; i++)
+		want += get_mm_counter(snap.members[i].mm, MM_ANONPAGES);
+	want = min3(want + want / 16, (unsigned long)snap.max_frames,
+		    snap.nr_members * ((end - start) / PAGE_SIZE + 1));
+	if (want > 65536) {
+		snap.frames = kvmalloc_array(want, sizeof(*snap.frames), GFP_KERNEL_ACCOUNT);
+		if (snap.frames)
+			snap.cap_frames = want;
+	}
 	for (i = 0; i < snap.nr_members; i++) {
 		ret = cowstat_walk_mm(&snap, i);
 		if (ret)
@@ -302,7 +414,9 @@ static int cowstat_take(pid_t pid, bool tree, unsigned long start, unsigned long
 		mmput(snap.members[i].mm);
 		snap.members[i].mm = NULL;
 	}
-	cowstat_account(&snap, r);
+	ret = cowstat_account(&snap, r);
+	if (ret)
+		goto out;
 	for (i = 0; i < snap.nr_members; i++) {
 		for (reg = 0; reg < COWSTAT_NR_REGIONS; reg++) {
 			u64 *c = snap.members[i].count[reg];
@@ -347,6 +461,10 @@ static int cowstat_parse(char *buf, pid_t *pid, bool *tree, unsigned long *start
 		buf[--len] = '\0';
 	if (!len)
 		return -EINVAL;
+	for (p = buf; *p; p++)
+		if (!isgraph(*p) && *p != ' ')
+			return -EINVAL;
+	p = buf;
 	while (p) {
 		if (n == ARRAY_SIZE(word))
 			return -EINVAL;

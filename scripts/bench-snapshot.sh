@@ -8,7 +8,7 @@
 #   scripts/bench-snapshot.sh            (make bench-snapshot; root; boots one QEMU guest)
 #
 # Environment: KERNEL (6.1 or 6.12, default 6.12), N (processes, 16), SIZE (MiB each, 256),
-# PCT (percent of its pages each child rewrites, 10), REPS (runs of each method, 5),
+# PCT (percent of its pages each child rewrites, 10), REPS (runs of each method, 7),
 # MEMORY (guest RAM, 3G). With the defaults the family maps 4 GiB but needs about
 # 256 + 15 * 26 = 640 MiB of frames, so it fits.
 #
@@ -30,11 +30,14 @@ if [ "${1:-}" = --guest ]; then
 
 	now() { echo "${EPOCHREALTIME/./}"; }	# microseconds, no fork
 	median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+	# Builtins only (no fork): the time is the snapshot's, like a tool that opens the file.
 	snap() {
+		local lines
 		exec 3<> /sys/kernel/debug/cowstat/snapshot
 		printf 'tree %d\n' "$root" >&3
-		cat <&3
+		mapfile -u 3 lines
 		exec 3>&-
+		printf '%s' "${lines[@]}"
 	}
 	for m in module scan smem; do
 		: > "$out/times-$m"
@@ -60,7 +63,7 @@ if [ "${1:-}" = --guest ]; then
 		for m in module scan smem; do
 			printf '%s\t%d.%03d\t%s\n' "$m" $(( $(median < "$out/times-$m") / 1000 )) \
 				$(( $(median < "$out/times-$m") % 1000 )) \
-				"$(awk '{printf "%s%.1f", NR > 1 ? " " : "", $1 / 1000}' "$out/times-$m")"
+				"$(awk '{ printf "%s%.1f", (NR > 1 ? " " : ""), $1 / 1000 }' "$out/times-$m")"
 		done
 		awk -v a="$smem" -v b="$scan" -v m="$mod" 'BEGIN {
 			printf "ratio smem/module %.1f (goal >= 10)\nratio pagemap-scan/module %.1f (goal >= 3)\n", a / m, b / m }'
@@ -83,7 +86,7 @@ mkdir -p "$out"
 echo "# booting $rel (TCG, 2 vCPUs, ${MEMORY:-3G})..."
 flock /tmp/cowstat-qemu.lock timeout 1800 vng --run "/boot/vmlinuz-$rel" --disable-kvm --cpus 2 \
 	--memory "${MEMORY:-3G}" --qemu-opts='-accel tcg,thread=single' --rwdir="/tmp/cowstat-bench=$out" \
-	--exec "scripts/bench-snapshot.sh --guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${N:-16} ${SIZE:-256} ${PCT:-10} ${REPS:-5}" \
+	--exec "scripts/bench-snapshot.sh --guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${N:-16} ${SIZE:-256} ${PCT:-10} ${REPS:-7}" \
 	> "$out/console.log" 2>&1
 if [ ! -e "$out/done" ]; then
 	tail -n 30 "$out/console.log"
