@@ -194,7 +194,8 @@ again:
 		if (pmd_trans_huge(val) || pmd_devmap(val)) {
 			ptl = pmd_lock(mm, pmd);
 			val = *pmd;
-			if (pmd_trans_huge(val) || pmd_devmap(val)) {
+			/* Present: a THP migration entry must not reach pmd_page(). */
+			if (pmd_present(val) && (pmd_trans_huge(val) || pmd_devmap(val))) {
 				cowstat_walk_huge_pmd(w, val, addr, next);
 				spin_unlock(ptl);
 				continue;
