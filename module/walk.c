@@ -194,8 +194,12 @@ again:
 		if (pmd_trans_huge(val) || pmd_devmap(val)) {
 			ptl = pmd_lock(mm, pmd);
 			val = *pmd;
-			/* Present: a THP migration entry must not reach pmd_page(). */
-			if (pmd_present(val) && (pmd_trans_huge(val) || pmd_devmap(val))) {
+			/* A THP migration entry is not counted (and has no pmd_page()). */
+			if (!pmd_present(val)) {
+				spin_unlock(ptl);
+				continue;
+			}
+			if (pmd_trans_huge(val) || pmd_devmap(val)) {
 				cowstat_walk_huge_pmd(w, val, addr, next);
 				spin_unlock(ptl);
 				continue;
