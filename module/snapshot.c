@@ -153,7 +153,7 @@ static bool cowstat_is_descendant(struct task_struct *t, struct task_struct *roo
 static int cowstat_collect(struct cowstat_snap *snap, pid_t pid, bool tree)
 {
 	struct task_struct *root, *t, **tasks = NULL;
-	unsigned int n = 0, i, max = min(snapshot_max_members, 65535U);
+	unsigned int n = 0, i, max = tree ? min(snapshot_max_members, 65535U) : 1;
 	bool overflow = false;
 	int ret;
 
@@ -397,8 +397,9 @@ static int cowstat_take(pid_t pid, bool tree, unsigned long start, unsigned long
 	 */
 	for (i = 0, want = 0; i < snap.nr_members; i++)
 		want += get_mm_counter(snap.members[i].mm, MM_ANONPAGES);
-	want = min3(want + want / 16, (unsigned long)snap.max_frames,
-		    snap.nr_members * ((end - start) / PAGE_SIZE + 1));
+	want = min(want + want / 16, (unsigned long)snap.max_frames);
+	if ((end - start) / PAGE_SIZE < want / snap.nr_members)
+		want = snap.nr_members * ((end - start) / PAGE_SIZE + 1);
 	if (want > 65536) {
 		snap.frames = kvmalloc_array(want, sizeof(*snap.frames), GFP_KERNEL_ACCOUNT);
 		if (snap.frames)
