@@ -61,9 +61,8 @@ struct cowstat_member {
 #define COWSTAT_FRAME_FILE_VMA	0x2	/* anon copy in a file-backed private mapping */
 
 /*
- * One mapping of one anonymous 4 KiB frame by one member. Counters that need the whole
- * family (shared inside/outside, distinct frames, matrix) are computed from these after the
- * walk, by sorting on pfn.
+ * One mapping of one anonymous 4 KiB frame by one member: a slot of the chunk being walked,
+ * or a "residue" frame whose sharing could not be settled within its chunk (see snapshot.c).
  */
 struct cowstat_frame {
 	u64 pfn;
@@ -73,16 +72,25 @@ struct cowstat_frame {
 	u8 flags;	/* COWSTAT_FRAME_* */
 };
 
-/* One snapshot being taken; owned by the writer, no locking needed. */
+/*
+ * One snapshot being taken; owned by the writer, no locking needed. The address range is
+ * walked chunk by chunk, every member over the same chunk: the walker fills the member's
+ * slots (one per page of the chunk, valid where its bit in the member's bitmap is set).
+ */
 struct cowstat_snap {
 	unsigned long start, end;	/* walked range, [start, end) */
 	struct cowstat_member *members;
 	unsigned int nr_members;
-	struct cowstat_frame *frames;	/* kvmalloc'd, grown by the walker */
+	unsigned long chunk_base;	/* address of slot 0, PMD aligned */
+	unsigned int chunk_pages;	/* slots per member, a multiple of PTRS_PER_PTE */
+	struct cowstat_frame *slots;	/* nr_members * chunk_pages */
+	unsigned long *present;		/* nr_members bitmaps of chunk_pages bits */
+	struct cowstat_frame *frames;	/* the residue, kvmalloc'd and grown on demand */
 	size_t nr_frames, cap_frames;
-	size_t max_frames;		/* cap: -E2BIG beyond it */
+	size_t max_frames;		/* cap on the residue: -E2BIG beyond it */
 };
 
-int cowstat_walk_mm(struct cowstat_snap *snap, unsigned int member);
+int cowstat_walk_chunk(struct cowstat_snap *snap, unsigned int member, unsigned long addr,
+		       unsigned long end, unsigned long *next);
 
 #endif /* _COWSTAT_INTERNAL_H */

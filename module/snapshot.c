@@ -301,20 +301,141 @@ static void cowstat_mask_add(struct cowstat_mask_count *t, u64 *matrix, unsigned
 	cowstat_matrix_add(matrix, nm, mask, 1);
 }
 
-/* Family accounting over the frames; fills the members' anon counters and the matrix. */
-static int cowstat_account(struct cowstat_snap *snap, struct cowstat_report *r)
+/* Family accounting state of one snapshot. */
+struct cowstat_acct {
+	struct cowstat_report *r;
+	struct cowstat_mask_count *masks;	/* NULL without a matrix */
+	unsigned long *any;			/* union of the members' slot bitmaps */
+	unsigned int *list, *group;		/* scratch: member indexes */
+};
+
+/*
+ * Count one member's mapping of an anonymous frame that @mapcount page table entries map
+ * in the whole system, @nfam of them in the family.
+ */
+static void cowstat_count(struct cowstat_snap *snap, const struct cowstat_frame *f,
+			  u32 mapcount, size_t nfam)
+{
+	u64 *c = snap->members[f->member].count[f->region];
+	bool thp = f->flags & COWSTAT_FRAME_THP;
+
+	c[COWSTAT_C_ANON]++;
+	if (thp)
+		c[COWSTAT_C_THP]++;
+	if (f->flags & COWSTAT_FRAME_FILE_VMA)
+		c[COWSTAT_C_FILE_COPIED]++;
+	if (mapcount <= 1) {
+		c[COWSTAT_C_EXCLUSIVE]++;
+		return;
+	}
+	c[COWSTAT_C_SHARED]++;
+	if (thp)
+		c[COWSTAT_C_THP_SHARED]++;
+	/* Every mapping of the frame is one of ours: shared inside the family. */
+	if (mapcount <= nfam)
+		c[COWSTAT_C_SHARED_FAMILY]++;
+	else
+		c[COWSTAT_C_SHARED_OUTSIDE]++;
+}
+
+/* Keep a frame whose mappings are not all in its chunk, for cowstat_account_residue(). */
+static int cowstat_residue_push(struct cowstat_snap *snap, const struct cowstat_frame *f)
+{
+	struct cowstat_frame *n;
+	size_t cap;
+
+	if (snap->nr_frames == snap->cap_frames) {
+		cap = min(max_t(size_t, 65536, snap->cap_frames * 2), snap->max_frames);
+		if (cap <= snap->cap_frames)
+			return -E2BIG;
+		n = kvmalloc_array(cap, sizeof(*n), GFP_KERNEL_ACCOUNT);
+		if (!n)
+			return -ENOMEM;
+		if (snap->nr_frames)
+			memcpy(n, snap->frames, snap->nr_frames * sizeof(*n));
+		kvfree(snap->frames);
+		snap->frames = n;
+		snap->cap_frames = cap;
+	}
+	snap->frames[snap->nr_frames++] = *f;
+	return 0;
+}
+
+/*
+ * Settle the frames of one chunk. Copy-on-write sharing in a fork family keeps a frame at
+ * the same virtual address in every process that shares it, so at each address the members
+ * that map the same pfn are grouped: if the group holds every mapping of the frame
+ * (mapcount), the frame is counted here, once. Otherwise (mapped outside the family, or at
+ * another address after mremap()) its mappings go to the residue, which is sorted by pfn
+ * at the end. The result is exact either way; this only keeps the residue small.
+ */
+static int cowstat_merge_chunk(struct cowstat_snap *snap, struct cowstat_acct *a)
+{
+	unsigned int nm = snap->nr_members, np = snap->chunk_pages, words = BITS_TO_LONGS(np);
+	unsigned int m, cnt, ng, keep, t;
+	unsigned long idx;
+	int ret;
+
+	bitmap_zero(a->any, np);
+	for (m = 0; m < nm; m++)
+		bitmap_or(a->any, a->any, snap->present + m * words, np);
+	for_each_set_bit(idx, a->any, np) {
+		cnt = 0;
+		for (m = 0; m < nm; m++)
+			if (test_bit(idx, snap->present + m * words))
+				a->list[cnt++] = m;
+		while (cnt) {
+			const struct cowstat_frame *f0;
+			u32 mapcount = 0;
+			u64 mask = 0;
+
+			f0 = &snap->slots[(size_t)a->list[0] * np + idx];
+
+			ng = 0;
+			keep = 0;
+			for (t = 0; t < cnt; t++) {
+				const struct cowstat_frame *f =
+					&snap->slots[(size_t)a->list[t] * np + idx];
+
+				if (f->pfn != f0->pfn) {
+					a->list[keep++] = a->list[t];
+					continue;
+				}
+				a->group[ng++] = a->list[t];
+				mapcount = max(mapcount, f->mapcount);
+				if (a->list[t] < 64)
+					mask |= BIT_ULL(a->list[t]);
+			}
+			for (t = 0; t < ng; t++) {
+				const struct cowstat_frame *f =
+					&snap->slots[(size_t)a->group[t] * np + idx];
+
+				if (mapcount <= ng) {
+					cowstat_count(snap, f, mapcount, ng);
+					continue;
+				}
+				ret = cowstat_residue_push(snap, f);
+				if (ret)
+					return ret;
+			}
+			if (mapcount <= ng) {
+				a->r->distinct++;
+				if (a->masks)
+					cowstat_mask_add(a->masks, a->r->matrix, nm, mask);
+			}
+			cnt = keep;
+		}
+	}
+	return 0;
+}
+
+/* The residue: group its mappings by pfn, over the whole family. */
+static void cowstat_account_residue(struct cowstat_snap *snap, struct cowstat_acct *a)
 {
 	struct cowstat_frame *f = snap->frames;
 	size_t n = snap->nr_frames, i, j, k;
-	unsigned int nm = snap->nr_members;
-	struct cowstat_mask_count *masks = NULL;
 	u64 mask;
 
-	if (r->matrix) {
-		masks = kvcalloc(COWSTAT_MASK_SLOTS, sizeof(*masks), GFP_KERNEL);
-		if (!masks)
-			return -ENOMEM;
-	}
 	if (cowstat_radix_sort(f, n))
 		sort(f, n, sizeof(*f), cowstat_frame_cmp, NULL);
 	for (i = 0; i < n; i = j) {
@@ -326,39 +447,60 @@ static int cowstat_account(struct cowstat_snap *snap, struct cowstat_report *r)
 			if (f[j].member < 64)
 				mask |= BIT_ULL(f[j].member);
 		}
-		r->distinct++;
-		for (k = i; k < j; k++) {
-			u64 *c = snap->members[f[k].member].count[f[k].region];
-			bool thp = f[k].flags & COWSTAT_FRAME_THP;
-
-			c[COWSTAT_C_ANON]++;
-			if (thp)
-				c[COWSTAT_C_THP]++;
-			if (f[k].flags & COWSTAT_FRAME_FILE_VMA)
-				c[COWSTAT_C_FILE_COPIED]++;
-			if (mapcount <= 1) {
-				c[COWSTAT_C_EXCLUSIVE]++;
-				continue;
-			}
-			c[COWSTAT_C_SHARED]++;
-			if (thp)
-				c[COWSTAT_C_THP_SHARED]++;
-			/* Every mapping of the frame is one of ours: shared inside the family. */
-			if (mapcount <= j - i)
-				c[COWSTAT_C_SHARED_FAMILY]++;
-			else
-				c[COWSTAT_C_SHARED_OUTSIDE]++;
-		}
-		if (masks)
-			cowstat_mask_add(masks, r->matrix, nm, mask);
-		if (!(r->distinct & 0xffff))
+		for (k = i; k < j; k++)
+			cowstat_count(snap, &f[k], mapcount, j - i);
+		a->r->distinct++;
+		if (a->masks)
+			cowstat_mask_add(a->masks, a->r->matrix, snap->nr_members, mask);
+		if (!(a->r->distinct & 0xffff))
 			cond_resched();
 	}
-	if (masks) {
-		for (i = 0; i < COWSTAT_MASK_SLOTS; i++)
-			if (masks[i].count)
-				cowstat_matrix_add(r->matrix, nm, masks[i].mask, masks[i].count);
-		kvfree(masks);
+}
+
+/* Slots of one chunk over all members: 16 bytes each, so 8 MiB at most. */
+#define COWSTAT_SLOTS_BUDGET	524288U
+#define COWSTAT_CHUNK_PAGES_MAX	(16 * PTRS_PER_PTE)	/* 32 MiB of address space */
+
+/* Walk every member chunk by chunk, settling each chunk's frames. */
+static int cowstat_walk_all(struct cowstat_snap *snap, struct cowstat_acct *a)
+{
+	unsigned int nm = snap->nr_members, m;
+	unsigned long addr = snap->start, chunk_size, chunk_end, next, nx;
+	size_t words;
+	int ret;
+
+	snap->chunk_pages = clamp_t(unsigned int,
+				    rounddown(COWSTAT_SLOTS_BUDGET / nm, PTRS_PER_PTE),
+				    PTRS_PER_PTE, COWSTAT_CHUNK_PAGES_MAX);
+	words = BITS_TO_LONGS(snap->chunk_pages);
+	snap->slots = kvmalloc_array((size_t)nm * snap->chunk_pages, sizeof(*snap->slots),
+				     GFP_KERNEL);
+	snap->present = kvmalloc_array((size_t)nm * words, sizeof(long), GFP_KERNEL);
+	a->any = kvmalloc_array(words, sizeof(long), GFP_KERNEL);
+	a->list = kvmalloc_array(nm, sizeof(*a->list), GFP_KERNEL);
+	a->group = kvmalloc_array(nm, sizeof(*a->group), GFP_KERNEL);
+	if (!snap->slots || !snap->present || !a->any || !a->list || !a->group)
+		return -ENOMEM;
+	chunk_size = (unsigned long)snap->chunk_pages << PAGE_SHIFT;
+
+	while (addr < snap->end) {
+		snap->chunk_base = addr - addr % chunk_size;
+		chunk_end = snap->end;
+		if (snap->chunk_base + chunk_size > snap->chunk_base)
+			chunk_end = min(chunk_end, snap->chunk_base + chunk_size);
+		memset(snap->present, 0, (size_t)nm * words * sizeof(long));
+		next = ULONG_MAX;
+		for (m = 0; m < nm; m++) {
+			ret = cowstat_walk_chunk(snap, m, addr, chunk_end, &nx);
+			if (ret)
+				return ret;
+			next = min(next, nx);
+		}
+		ret = cowstat_merge_chunk(snap, a);
+		if (ret)
+			return ret;
+		/* Skip the address space that no member maps. */
+		addr = max(chunk_end, next);
 	}
 	return 0;
 }
@@ -372,52 +514,41 @@ static int cowstat_take(pid_t pid, bool tree, unsigned long start, unsigned long
 		.end = end,
 		.max_frames = snapshot_max_frames,
 	};
+	struct cowstat_acct acct = { };
 	struct cowstat_report *r;
 	unsigned int i, reg;
-	unsigned long want;
 	int ret;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
+	acct.r = r;
 	ret = cowstat_collect(&snap, pid, tree);
 	if (ret)
 		goto out;
 	if (snap.nr_members <= COWSTAT_SNAPSHOT_MATRIX_MAX) {
 		r->matrix = kvcalloc(snap.nr_members * snap.nr_members, sizeof(*r->matrix),
 				     GFP_KERNEL);
-		if (!r->matrix) {
+		acct.masks = kvcalloc(COWSTAT_MASK_SLOTS, sizeof(*acct.masks), GFP_KERNEL);
+		if (!r->matrix || !acct.masks) {
 			ret = -ENOMEM;
 			goto out;
 		}
 	}
-	/*
-	 * Size the frame array from the members' anonymous RSS counters (approximate, but
-	 * saves regrowing and copying it during the walk), never beyond the cap.
-	 */
-	for (i = 0, want = 0; i < snap.nr_members; i++)
-		want += get_mm_counter(snap.members[i].mm, MM_ANONPAGES);
-	want = min(want + want / 16, (unsigned long)snap.max_frames);
-	if ((end - start) / PAGE_SIZE < want / snap.nr_members)
-		want = snap.nr_members * ((end - start) / PAGE_SIZE + 1);
-	if (want > 65536) {
-		snap.frames = kvmalloc_array(want, sizeof(*snap.frames), GFP_KERNEL_ACCOUNT);
-		if (snap.frames)
-			snap.cap_frames = want;
-	}
-	for (i = 0; i < snap.nr_members; i++) {
-		ret = cowstat_walk_mm(&snap, i);
-		if (ret)
-			goto out;
-	}
-	/* The walk is over: drop the address spaces before the (slow) accounting. */
+	ret = cowstat_walk_all(&snap, &acct);
+	if (ret)
+		goto out;
+	/* The walk is over: drop the address spaces before sorting the residue. */
 	for (i = 0; i < snap.nr_members; i++) {
 		mmput(snap.members[i].mm);
 		snap.members[i].mm = NULL;
 	}
-	ret = cowstat_account(&snap, r);
-	if (ret)
-		goto out;
+	cowstat_account_residue(&snap, &acct);
+	if (acct.masks)
+		for (i = 0; i < COWSTAT_MASK_SLOTS; i++)
+			if (acct.masks[i].count)
+				cowstat_matrix_add(r->matrix, snap.nr_members, acct.masks[i].mask,
+						   acct.masks[i].count);
 	for (i = 0; i < snap.nr_members; i++) {
 		for (reg = 0; reg < COWSTAT_NR_REGIONS; reg++) {
 			u64 *c = snap.members[i].count[reg];
@@ -443,6 +574,12 @@ out:
 				mmput(snap.members[i].mm);
 		kvfree(snap.members);
 	}
+	kvfree(acct.group);
+	kvfree(acct.list);
+	kvfree(acct.any);
+	kvfree(acct.masks);
+	kvfree(snap.present);
+	kvfree(snap.slots);
 	kvfree(snap.frames);
 	cowstat_report_free(r);
 	return ret;

@@ -9,28 +9,29 @@
  *
  * Locking: the mmap read lock of the target mm (taken killable) keeps the VMA tree stable;
  * the pte lock or pmd lock keeps one page table stable while its entries are read. The mmap
- * lock is dropped after at most COWSTAT_WALK_PMDS page tables or COWSTAT_WALK_VMAS VMAs, the
- * CPU is yielded, and the walk resumes from the first address not yet walked, looking the
- * VMA up again: whatever was unmapped, split or merged in between is simply seen as it is now.
+ * lock is held for one chunk at most (snapshot.c: at most 16 page tables, 32 MiB) and
+ * COWSTAT_WALK_VMAS VMAs; then it is dropped, the CPU is yielded, and the walk resumes from
+ * the first address not yet walked, looking the VMA up again: whatever was unmapped, split or
+ * merged in between is simply seen as it is now.
  */
+#include <linux/bitops.h>
 #include <linux/hugetlb_inline.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
-#include <linux/slab.h>
-#include <linux/string.h>
 
 #include "compat.h"
 #include "cowstat.h"
 
-/* Bounds on one hold of the mmap lock: 16 page tables (8192 ptes, 32 MiB), 256 VMAs. */
-#define COWSTAT_WALK_PMDS	16
+/* Most VMAs walked in one hold of the mmap lock. */
 #define COWSTAT_WALK_VMAS	256
 
 struct cowstat_walk {
 	struct cowstat_snap *snap;
 	struct cowstat_member *m;
+	struct cowstat_frame *slots;	/* this member's slots of the chunk */
+	unsigned long *present;		/* and their bitmap */
 	struct vm_area_struct *vma;
 	u16 member;
 	u8 region;
@@ -61,20 +62,24 @@ static bool cowstat_vma_walkable(struct vm_area_struct *vma)
 	       !is_vm_hugetlb_page(vma);
 }
 
-/* Caller guarantees room: the frame array is grown before the mmap lock is taken. */
-static void cowstat_add_frame(struct cowstat_walk *w, unsigned long pfn, int mapcount, u8 flags)
+/* Record one anonymous page mapped at @addr in the member's slot for that address. */
+static void cowstat_add_frame(struct cowstat_walk *w, unsigned long addr, unsigned long pfn,
+			      int mapcount, u8 flags)
 {
-	struct cowstat_frame *f = &w->snap->frames[w->snap->nr_frames++];
+	struct cowstat_snap *snap = w->snap;
+	unsigned long idx = (addr - snap->chunk_base) >> PAGE_SHIFT;
+	struct cowstat_frame *f = &w->slots[idx];
 
 	f->pfn = pfn;
 	f->mapcount = max(mapcount, 0);
 	f->member = w->member;
 	f->region = w->region;
 	f->flags = flags | w->flags;
+	__set_bit(idx, w->present);
 }
 
 /* Call with the pte lock held. */
-static void cowstat_walk_pte(struct cowstat_walk *w, pte_t pte)
+static void cowstat_walk_pte(struct cowstat_walk *w, unsigned long addr, pte_t pte)
 {
 	u64 *c = w->m->count[w->region];
 	unsigned long pfn;
@@ -104,7 +109,7 @@ static void cowstat_walk_pte(struct cowstat_walk *w, pte_t pte)
 		c[COWSTAT_C_KSM]++;
 		return;
 	}
-	cowstat_add_frame(w, pfn, cowstat_page_mapcount(page, folio), 0);
+	cowstat_add_frame(w, addr, pfn, cowstat_page_mapcount(page, folio), 0);
 }
 
 /* A PMD-mapped huge page; call with the pmd lock held. [addr, end) lies inside the pmd. */
@@ -132,8 +137,8 @@ static void cowstat_walk_huge_pmd(struct cowstat_walk *w, pmd_t pmd, unsigned lo
 	for (i = first; i < first + nr; i++) {
 		struct page *page = nth_page(head, i);
 
-		cowstat_add_frame(w, pmd_pfn(pmd) + i, cowstat_page_mapcount(page, folio),
-				  COWSTAT_FRAME_THP);
+		cowstat_add_frame(w, (addr & PMD_MASK) + (i << PAGE_SHIFT), pmd_pfn(pmd) + i,
+				  cowstat_page_mapcount(page, folio), COWSTAT_FRAME_THP);
 	}
 }
 
@@ -166,7 +171,7 @@ static bool cowstat_walk_pte_table(struct cowstat_walk *w, pmd_t *pmd, unsigned 
 	spin_lock(ptl);
 	if (pmd_same(pmdval, cowstat_pmdp_get(pmd))) {
 		for (i = 0; i < (end - addr) >> PAGE_SHIFT; i++)
-			cowstat_walk_pte(w, ptep_get(pte + i));
+			cowstat_walk_pte(w, addr + (i << PAGE_SHIFT), ptep_get(pte + i));
 		walked = true;
 	}
 	spin_unlock(ptl);
@@ -247,58 +252,31 @@ static void cowstat_walk_range(struct cowstat_walk *w, unsigned long addr, unsig
 }
 
 /*
- * Make room for @need more frames without holding any lock. Returns how many can be added,
- * at least 512 (one page table), or -E2BIG / -ENOMEM.
+ * Walk one member's mm over [addr, end), a part of the current chunk, into the member's
+ * slots and counters. The caller cleared the member's bitmap. *next is set to the start of
+ * the member's first walkable-or-not VMA at or after @end (ULONG_MAX if none), so that the
+ * caller can skip address space that no member maps. Sleeps; returns 0 or -EINTR.
  */
-static long cowstat_frames_reserve(struct cowstat_snap *snap, size_t need)
-{
-	size_t cap = snap->cap_frames;
-	struct cowstat_frame *f;
-
-	if (snap->cap_frames - snap->nr_frames >= need)
-		return need;
-	cap = max3(cap * 2, snap->nr_frames + need, (size_t)65536);
-	cap = min(cap, snap->max_frames);
-	if (cap - snap->nr_frames < PTRS_PER_PTE)
-		return -E2BIG;
-	if (cap > snap->cap_frames) {
-		f = kvmalloc_array(cap, sizeof(*f), GFP_KERNEL_ACCOUNT);
-		if (!f)
-			return -ENOMEM;
-		if (snap->nr_frames)
-			memcpy(f, snap->frames, snap->nr_frames * sizeof(*f));
-		kvfree(snap->frames);
-		snap->frames = f;
-		snap->cap_frames = cap;
-	}
-	return min(need, snap->cap_frames - snap->nr_frames);
-}
-
-/*
- * Walk one member's mm over [snap->start, snap->end) and add its frames and counters.
- * Sleeps; returns 0, -EINTR on a fatal signal, -E2BIG or -ENOMEM.
- */
-int cowstat_walk_mm(struct cowstat_snap *snap, unsigned int member)
+int cowstat_walk_chunk(struct cowstat_snap *snap, unsigned int member, unsigned long addr,
+		       unsigned long end, unsigned long *next)
 {
 	struct cowstat_walk w = {
 		.snap = snap,
 		.m = &snap->members[member],
+		.slots = snap->slots + (size_t)member * snap->chunk_pages,
+		.present = snap->present + member * BITS_TO_LONGS(snap->chunk_pages),
 		.member = member,
 	};
 	struct mm_struct *mm = w.m->mm;
-	unsigned long addr = snap->start, end = snap->end;
 	struct vm_area_struct *vma;
 
+	*next = ULONG_MAX;
 	while (addr < end) {
-		unsigned long next = end, chunk_end = 0, s, e;
 		unsigned int nr_vmas = 0;
-		long room;
+		unsigned long resume = end, s, e;
 
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		room = cowstat_frames_reserve(snap, COWSTAT_WALK_PMDS * PTRS_PER_PTE);
-		if (room < 0)
-			return room;
 		if (mmap_read_lock_killable(mm))
 			return -EINTR;
 		{
@@ -306,29 +284,26 @@ int cowstat_walk_mm(struct cowstat_snap *snap, unsigned int member)
 
 			for_each_vma_range(vmi, vma, end) {
 				s = max(addr, vma->vm_start);
-				/* This hold covers at most room / 512 page tables from s on. */
-				if (!chunk_end)
-					chunk_end = min(end, round_down(s, PMD_SIZE) +
-							(room / PTRS_PER_PTE) * PMD_SIZE);
-				if (s >= chunk_end) {
-					next = s;
-					break;
-				}
-				e = min(vma->vm_end, chunk_end);
+				e = min(vma->vm_end, end);
 				if (cowstat_vma_walkable(vma)) {
 					w.vma = vma;
 					w.region = cowstat_region_of(vma);
 					w.flags = vma->vm_file ? COWSTAT_FRAME_FILE_VMA : 0;
 					cowstat_walk_range(&w, s, e);
 				}
-				if (e >= chunk_end || ++nr_vmas >= COWSTAT_WALK_VMAS) {
-					next = e;
+				if (++nr_vmas >= COWSTAT_WALK_VMAS && e < end) {
+					resume = e;
 					break;
 				}
 			}
 		}
+		if (resume >= end) {
+			vma = find_vma(mm, end);
+			if (vma)
+				*next = max(vma->vm_start, end);
+		}
 		mmap_read_unlock(mm);
-		addr = next;
+		addr = resume;
 		cond_resched();
 	}
 	return 0;
