@@ -6,9 +6,11 @@
  * own report. Format: include/cowstat.h; meaning: Documentation/cowstat.rst.
  *
  * Taking a snapshot: collect the members (tasks pinned under RCU, then checked and their mm
- * pinned with get_task_mm()), walk each mm (walk.c), then sort the collected anonymous frames
- * by pfn to count distinct frames, split shared pages into shared inside the family and with
- * processes outside it, and fill the pairwise matrix.
+ * pinned with get_task_mm()); walk all members chunk by chunk (walk.c), settling at each
+ * address the frames whose every mapping is found there (cowstat_merge_chunk()); sort the
+ * rest by pfn and count it over the whole family. Counting splits shared pages into shared
+ * inside the family and with processes outside it, counts distinct frames and fills the
+ * pairwise matrix.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -44,7 +46,7 @@ MODULE_PARM_DESC(snapshot_max_members,
 static unsigned long snapshot_max_frames = 1UL << 22;
 module_param(snapshot_max_frames, ulong, 0644);
 MODULE_PARM_DESC(snapshot_max_frames,
-		 "Most anonymous page mappings collected by one snapshot, 16 bytes each; more gives E2BIG (default 4194304 = 16 GiB mapped)");
+		 "Most anonymous page mappings kept for the final sort (those not settled at their address), 16 bytes each; more gives E2BIG (default 4194304)");
 
 /* The result of one snapshot, kept until the next write or the close. */
 struct cowstat_report {
