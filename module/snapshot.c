@@ -364,6 +364,45 @@ static int cowstat_residue_push(struct cowstat_snap *snap, const struct cowstat_
 }
 
 /*
+ * The common case at one address: every member mapping something there maps the same
+ * frame, and these are all its mappings. Settle it and return true; else leave it alone.
+ */
+static bool cowstat_merge_same(struct cowstat_snap *snap, struct cowstat_acct *a,
+			       unsigned long idx)
+{
+	unsigned int nm = snap->nr_members, np = snap->chunk_pages, words = BITS_TO_LONGS(np);
+	const struct cowstat_frame *f;
+	unsigned int m, first = nm, ng = 0;
+	u32 mapcount = 0;
+	u64 pfn = 0, mask = 0;
+
+	for (m = 0; m < nm; m++) {
+		if (!test_bit(idx, snap->present + m * words))
+			continue;
+		f = &snap->slots[(size_t)m * np + idx];
+		if (first == nm) {
+			first = m;
+			pfn = f->pfn;
+		} else if (f->pfn != pfn) {
+			return false;
+		}
+		ng++;
+		mapcount = max(mapcount, f->mapcount);
+		if (m < 64)
+			mask |= BIT_ULL(m);
+	}
+	if (mapcount > ng)
+		return false;
+	for (m = first; m < nm; m++)
+		if (test_bit(idx, snap->present + m * words))
+			cowstat_count(snap, &snap->slots[(size_t)m * np + idx], mapcount, ng);
+	a->r->distinct++;
+	if (a->masks)
+		cowstat_mask_add(a->masks, a->r->matrix, nm, mask);
+	return true;
+}
+
+/*
  * Settle the frames of one chunk. Copy-on-write sharing in a fork family keeps a frame at
  * the same virtual address in every process that shares it, so at each address the members
  * that map the same pfn are grouped: if the group holds every mapping of the frame
@@ -382,6 +421,8 @@ static int cowstat_merge_chunk(struct cowstat_snap *snap, struct cowstat_acct *a
 	for (m = 0; m < nm; m++)
 		bitmap_or(a->any, a->any, snap->present + m * words, np);
 	for_each_set_bit(idx, a->any, np) {
+		if (cowstat_merge_same(snap, a, idx))
+			continue;
 		cnt = 0;
 		for (m = 0; m < nm; m++)
 			if (test_bit(idx, snap->present + m * words))
