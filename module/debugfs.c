@@ -31,6 +31,7 @@ static const struct {
 	{ COWSTAT_FILE_SUMMARY, 0400, &cowstat_summary_fops },
 	{ COWSTAT_FILE_WATCHES, 0400, &cowstat_watches_fops },
 	{ COWSTAT_FILE_CONTROL, 0600, &cowstat_control_fops },
+	{ COWSTAT_FILE_SNAPSHOT, 0600, &cowstat_snapshot_fops },
 };
 
 int cowstat_debugfs_init(void)

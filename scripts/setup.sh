@@ -5,6 +5,7 @@
 #
 # Installs what is missing, from Debian's archive only:
 #   - build and lint tools: gcc, make, pahole (the 6.12 headers need it), sparse, kmod;
+#   - smem, the baseline of the snapshot benchmark (scripts/bench-snapshot.sh);
 #   - qemu-system-x86 and virtme-ng (vng; from trixie, all its dependencies are in bookworm);
 #   - bpftrace and perf (linux-perf), which "make bench" runs in the guests;
 #   - image and headers of every kernel in scripts/kernels.conf (6.12 from bookworm-backports);
@@ -37,7 +38,7 @@ quiet() {
 	"$@" >> "$log" 2>&1 || die "$why (details: $log)"
 }
 
-host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file bpftrace linux-perf"
+host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file bpftrace linux-perf smem"
 
 tools_present() {
 	[ -e "$tools/kselftest_harness.h" ] && [ -e "$tools/kselftest.h" ] &&

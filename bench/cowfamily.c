@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowfamily: build a fork family for benchmarks (scripts/bench-snapshot.sh). The root
+ * writes SIZE MiB of private anonymous memory (MADV_NOHUGEPAGE: 4 KiB pages, the expensive
+ * case for every scanner), then forks N-1 children; child i rewrites PCT percent of the
+ * pages, its own slice, so each child keeps most pages shared with the root. When all are
+ * ready the root prints its pid and waits for stdin to close, then ends the family.
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdnoreturn.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *prog = "cowfamily";
+
+static noreturn __printf(1, 2) void fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+int main(int argc, char **argv)
+{
+	long n, size, pct, pages, slice, i, p;
+	int ready[2], go[2];
+	char *mem, c;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s N SIZE_MIB PCT\nexample: %s 16 256 10\n", prog, prog);
+		return 2;
+	}
+	n = strtol(argv[1], NULL, 10);
+	size = strtol(argv[2], NULL, 10);
+	pct = strtol(argv[3], NULL, 10);
+	if (n < 1 || n > 1024 || size < 1 || pct < 0 || pct > 100)
+		fatal("bad arguments");
+	pages = size * 256;
+	slice = pages * pct / 100;
+	mem = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (mem == MAP_FAILED)
+		fatal("mmap %ld MiB failed", size);
+	madvise(mem, pages * 4096, MADV_NOHUGEPAGE);
+	memset(mem, 1, pages * 4096);
+	if (pipe(ready) || pipe(go))
+		fatal("pipe");
+	for (i = 1; i < n; i++) {
+		if (fork() == 0) {
+			close(go[1]);
+			for (p = 0; p < slice; p++)
+				mem[((i * slice + p) % pages) * 4096] = 2;
+			if (write(ready[1], "r", 1) != 1)
+				_exit(1);
+			while (read(go[0], &c, 1) > 0)
+				;
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	for (i = 1; i < n; i++)
+		if (read(ready[0], &c, 1) != 1)
+			fatal("a child died");
+	printf("%d\n", getpid());
+	fflush(stdout);
+	while (read(0, &c, 1) > 0)
+		;
+	close(go[1]);
+	while (wait(NULL) > 0)
+		;
+	return 0;
+}

@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cowstat: walk the copy-on-write mappings and page tables of one mm and classify every
+ * resident page (see "snapshot" in Documentation/cowstat.rst for the counting rules).
+ *
+ * Only exported or inline kernel interfaces are used: walk_page_range() and
+ * pmd_trans_huge_lock() are not exported, so the page table levels are walked by hand the way
+ * mm/pagewalk.c and fs/proc/task_mmu.c (smaps) do. Kernel differences live in compat.h.
+ *
+ * Locking: the mmap read lock of the target mm (taken killable) keeps the VMA tree stable;
+ * the pte lock or pmd lock keeps one page table stable while its entries are read. The mmap
+ * lock is held for one chunk at most (snapshot.c: at most 16 page tables, 32 MiB) and
+ * COWSTAT_WALK_VMAS VMAs; then it is dropped, the CPU is yielded, and the walk resumes from
+ * the first address not yet walked, looking the VMA up again: whatever was unmapped, split or
+ * merged in between is simply seen as it is now.
+ */
+#include <linux/bitops.h>
+#include <linux/hugetlb_inline.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+
+#include "compat.h"
+#include "cowstat.h"
+
+/* Most VMAs walked in one hold of the mmap lock. */
+#define COWSTAT_WALK_VMAS	256
+
+struct cowstat_walk {
+	struct cowstat_snap *snap;
+	struct cowstat_member *m;
+	struct cowstat_frame *slots;	/* this member's slots of the chunk */
+	unsigned long *present;		/* and their bitmap */
+	struct vm_area_struct *vma;
+	u16 member;
+	u8 region;
+	u8 flags;	/* COWSTAT_FRAME_FILE_VMA or 0 */
+};
+
+/* COW mappings only; hugetlb and PFN/mixed/IO mappings have no struct page we can classify. */
+static bool cowstat_vma_walkable(struct vm_area_struct *vma)
+{
+	return is_cow_mapping(vma->vm_flags) &&
+	       !(vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) &&
+	       !is_vm_hugetlb_page(vma);
+}
+
+/* Record one anonymous page mapped at @addr in the member's slot for that address. */
+static void cowstat_add_frame(struct cowstat_walk *w, unsigned long addr, unsigned long pfn,
+			      int mapcount, u8 flags)
+{
+	struct cowstat_snap *snap = w->snap;
+	unsigned long idx = (addr - snap->chunk_base) >> PAGE_SHIFT;
+	struct cowstat_frame *f = &w->slots[idx];
+
+	f->pfn = pfn;
+	f->mapcount = max(mapcount, 0);
+	f->member = w->member;
+	f->region = w->region;
+	f->flags = flags | w->flags;
+	__set_bit(idx, w->present);
+}
+
+/* Call with the pte lock held. */
+static void cowstat_walk_pte(struct cowstat_walk *w, unsigned long addr, pte_t pte)
+{
+	u64 *c = w->m->count[w->region];
+	unsigned long pfn;
+	struct folio *folio;
+	struct page *page;
+
+	if (pte_none(pte))
+		return;
+	if (!pte_present(pte)) {
+		c[COWSTAT_C_SWAP]++;
+		return;
+	}
+	pfn = pte_pfn(pte);
+	if (is_zero_pfn(pfn)) {
+		c[COWSTAT_C_ZERO]++;
+		return;
+	}
+	if (pte_special(pte) || !pfn_valid(pfn))
+		return;
+	page = pfn_to_page(pfn);
+	folio = page_folio(page);
+	if (!folio_test_anon(folio)) {
+		c[COWSTAT_C_FILE_UNCOPIED]++;
+		return;
+	}
+	if (folio_test_ksm(folio)) {
+		c[COWSTAT_C_KSM]++;
+		return;
+	}
+	cowstat_add_frame(w, addr, pfn, cowstat_page_mapcount(page, folio), 0);
+}
+
+/* A PMD-mapped huge page; call with the pmd lock held. [addr, end) lies inside the pmd. */
+static void cowstat_walk_huge_pmd(struct cowstat_walk *w, pmd_t pmd, unsigned long addr,
+				  unsigned long end)
+{
+	u64 *c = w->m->count[w->region];
+	unsigned long first = (addr & ~PMD_MASK) >> PAGE_SHIFT;
+	unsigned long nr = (end - addr) >> PAGE_SHIFT;
+	struct page *head = pmd_page(pmd);
+	struct folio *folio = page_folio(head);
+	unsigned long i;
+
+	if (!folio_test_anon(folio)) {
+		/*
+		 * is_huge_zero_pmd() cannot be linked (huge_zero_pfn is not exported), but a
+		 * non-anonymous PMD in an anonymous VMA can only be the huge zero page.
+		 */
+		if (vma_is_anonymous(w->vma))
+			c[COWSTAT_C_ZERO] += nr;
+		else
+			c[COWSTAT_C_FILE_UNCOPIED] += nr;
+		return;
+	}
+	for (i = first; i < first + nr; i++) {
+		struct page *page = nth_page(head, i);
+
+		cowstat_add_frame(w, (addr & PMD_MASK) + (i << PAGE_SHIFT), pmd_pfn(pmd) + i,
+				  cowstat_page_mapcount(page, folio), COWSTAT_FRAME_THP);
+	}
+}
+
+/*
+ * Read the pte table @pmd points to, for [addr, end). Returns false if @pmd does not point to
+ * a pte table (any more): the caller reads it again.
+ *
+ * This is __pte_offset_map_lock() of 6.12 (mm/pgtable-generic.c) made of inline pieces, since
+ * 6.12 does not export it. Since 6.5 khugepaged may free the pte table of a file VMA with only
+ * the pmd lock held and RCU-deferred freeing: the RCU read lock keeps the table alive, and the
+ * pmd is read again under the pte lock to be sure the table is still in use. On 6.1 the same
+ * sequence is correct too (there, under mmap_read_lock, the recheck cannot fail).
+ */
+static bool cowstat_walk_pte_table(struct cowstat_walk *w, pmd_t *pmd, unsigned long addr,
+				   unsigned long end)
+{
+	spinlock_t *ptl;	/* the lock of the pte table pmdval points to */
+	bool walked = false;
+	pmd_t pmdval;
+	pte_t *pte;
+	int i;
+
+	rcu_read_lock();
+	pmdval = cowstat_pmdp_get(pmd);
+	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_trans_huge(pmdval) ||
+	    pmd_devmap(pmdval) || pmd_bad(pmdval))
+		goto out;
+	pte = pte_offset_kernel(&pmdval, addr);
+	ptl = pte_lockptr(w->vma->vm_mm, &pmdval);
+	spin_lock(ptl);
+	if (pmd_same(pmdval, cowstat_pmdp_get(pmd))) {
+		for (i = 0; i < (end - addr) >> PAGE_SHIFT; i++)
+			cowstat_walk_pte(w, addr + (i << PAGE_SHIFT), ptep_get(pte + i));
+		walked = true;
+	}
+	spin_unlock(ptl);
+out:
+	rcu_read_unlock();
+	return walked;
+}
+
+static void cowstat_walk_pmd_range(struct cowstat_walk *w, pud_t *pud, unsigned long addr,
+				   unsigned long end)
+{
+	struct mm_struct *mm = w->vma->vm_mm;
+	unsigned long next;
+	spinlock_t *ptl;	/* the pmd lock */
+	pmd_t *pmd;
+	pmd_t val;
+
+	pmd = pmd_offset(pud, addr);
+	do {
+		next = pmd_addr_end(addr, end);
+again:
+		val = cowstat_pmdp_get(pmd);
+		if (pmd_none(val))
+			continue;
+		if (pmd_trans_huge(val) || pmd_devmap(val)) {
+			ptl = pmd_lock(mm, pmd);
+			val = *pmd;
+			/* A THP migration entry is not counted (and has no pmd_page()). */
+			if (!pmd_present(val)) {
+				spin_unlock(ptl);
+				continue;
+			}
+			if (pmd_trans_huge(val) || pmd_devmap(val)) {
+				cowstat_walk_huge_pmd(w, val, addr, next);
+				spin_unlock(ptl);
+				continue;
+			}
+			/* Split or zapped meanwhile: look again. */
+			spin_unlock(ptl);
+			goto again;
+		}
+		/* A THP migration entry, or a corrupt pmd (the kernel reports those itself). */
+		if (!pmd_present(val) || pmd_bad(val))
+			continue;
+		if (!cowstat_walk_pte_table(w, pmd, addr, next))
+			goto again;
+	} while (pmd++, addr = next, addr != end);
+}
+
+/* Call with the mmap read lock held; [addr, end) lies inside w->vma. */
+static void cowstat_walk_range(struct cowstat_walk *w, unsigned long addr, unsigned long end)
+{
+	unsigned long pgd_next, p4d_next, pud_next;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+
+	pgd = pgd_offset(w->vma->vm_mm, addr);
+	do {
+		pgd_next = pgd_addr_end(addr, end);
+		if (pgd_none(*pgd) || pgd_bad(*pgd))
+			continue;
+		p4d = p4d_offset(pgd, addr);
+		do {
+			p4d_next = p4d_addr_end(addr, pgd_next);
+			if (p4d_none(*p4d) || p4d_bad(*p4d))
+				continue;
+			pud = pud_offset(p4d, addr);
+			do {
+				pud_next = pud_addr_end(addr, p4d_next);
+				/* pud_bad() is also true for a huge pud; anon memory has none. */
+				if (pud_none(*pud) || pud_bad(*pud))
+					continue;
+				cowstat_walk_pmd_range(w, pud, addr, pud_next);
+			} while (pud++, addr = pud_next, addr != p4d_next);
+		} while (p4d++, addr = p4d_next, addr != pgd_next);
+	} while (pgd++, addr = pgd_next, addr != end);
+}
+
+/*
+ * Walk one member's mm over [addr, end), a part of the current chunk, into the member's
+ * slots and counters. The caller cleared the member's bitmap. *next is set to the start of
+ * the member's first walkable-or-not VMA at or after @end (ULONG_MAX if none), so that the
+ * caller can skip address space that no member maps. Sleeps; returns 0 or -EINTR.
+ */
+int cowstat_walk_chunk(struct cowstat_snap *snap, unsigned int member, unsigned long addr,
+		       unsigned long end, unsigned long *next)
+{
+	struct cowstat_walk w = {
+		.snap = snap,
+		.m = &snap->members[member],
+		.slots = snap->slots + (size_t)member * snap->chunk_pages,
+		.present = snap->present + member * BITS_TO_LONGS(snap->chunk_pages),
+		.member = member,
+	};
+	struct mm_struct *mm = w.m->mm;
+	struct vm_area_struct *vma;
+
+	*next = ULONG_MAX;
+	while (addr < end) {
+		unsigned int nr_vmas = 0;
+		unsigned long resume = end, s, e;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (mmap_read_lock_killable(mm))
+			return -EINTR;
+		{
+			VMA_ITERATOR(vmi, mm, addr);
+
+			for_each_vma_range(vmi, vma, end) {
+				s = max(addr, vma->vm_start);
+				e = min(vma->vm_end, end);
+				if (cowstat_vma_walkable(vma)) {
+					w.vma = vma;
+					w.region = cowstat_region_of(vma->vm_mm, vma);
+					w.flags = vma->vm_file ? COWSTAT_FRAME_FILE_VMA : 0;
+					cowstat_walk_range(&w, s, e);
+				}
+				if (++nr_vmas >= COWSTAT_WALK_VMAS && e < end) {
+					resume = e;
+					break;
+				}
+			}
+		}
+		if (resume >= end) {
+			vma = find_vma(mm, end);
+			if (vma)
+				*next = max(vma->vm_start, end);
+		}
+		mmap_read_unlock(mm);
+		addr = resume;
+		cond_resched();
+	}
+	return 0;
+}

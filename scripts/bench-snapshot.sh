@@ -1,0 +1,100 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Benchmark (not a test): how long the cowstat sharing snapshot of a fork family takes,
+# against smem and against bench/pagemap-scan (pagemap + kpageflags + kpagecount), measured
+# in the same guest on the same frozen family.
+#
+#   scripts/bench-snapshot.sh            (make bench-snapshot; root; boots one QEMU guest)
+#
+# Environment: KERNEL (6.1 or 6.12, default 6.12), N (processes, 16), SIZE (MiB each, 256),
+# PCT (percent of its pages each child rewrites, 10), REPS (runs of each method, 7),
+# MEMORY (guest RAM, 3G). With the defaults the family maps 4 GiB but needs about
+# 256 + 15 * 26 = 640 MiB of frames, so it fits.
+#
+# Each method is run REPS times; the median wall-clock time is reported, then the ratios.
+# The guest is software-emulated (TCG): absolute times are slow, the ratios are what counts.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+
+if [ "${1:-}" = --guest ]; then
+	ko=$2 out=$3
+	n=$4 size=$5 pct=$6 reps=$7
+	cd "$top" || exit 1
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	insmod "$ko" || exit 1
+	coproc FAM { exec bench/cowfamily "$n" "$size" "$pct"; }
+	read -r root <&"${FAM[0]}" || { echo "family did not start"; exit 1; }
+	echo "# family root $root: $n processes x $size MiB, children rewrite $pct%" | tee "$out/result"
+	grep -E 'MemTotal|MemFree' /proc/meminfo | sed 's/^/# /' | tee -a "$out/result"
+
+	now() { echo "${EPOCHREALTIME/./}"; }	# microseconds, no fork
+	median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+	# One command per method, like the others: the write is a shell builtin, the read is
+	# cat (bash's own readers read a byte per system call).
+	snap() {
+		exec 3<> /sys/kernel/debug/cowstat/snapshot
+		printf 'tree %d\n' "$root" >&3
+		cat <&3
+		exec 3>&-
+	}
+	for m in module scan smem exec; do
+		: > "$out/times-$m"
+		for r in $(seq "$reps"); do
+			t0=$(now)
+			case $m in
+			module) snap > "$out/out-$m" ;;
+			scan) bench/pagemap-scan -t "$root" > "$out/out-$m" ;;
+			smem) smem -t -c 'pid uss pss rss' -P '^[^ ]*cowfamily' > "$out/out-$m" ;;
+			exec) cat < /dev/null > "$out/out-$m" ;;
+			esac
+			t1=$(now)
+			echo $((t1 - t0)) >> "$out/times-$m"
+		done
+	done
+	mod=$(median < "$out/times-module")
+	scan=$(median < "$out/times-scan")
+	smem=$(median < "$out/times-smem")
+	{
+		echo "# module snapshot:  $(grep '^family ' "$out/out-module") (family_columns: $(sed -n 's/^family_columns //p' "$out/out-module"))"
+		echo "# pagemap-scan:     $(cat "$out/out-scan")"
+		echo "# smem (totals):    $(tail -n 1 "$out/out-smem")"
+		printf 'method\tmedian_ms\truns_ms\n'
+		for m in module scan smem exec; do
+			printf '%s\t%d.%03d\t%s\n' "$m" $(( $(median < "$out/times-$m") / 1000 )) \
+				$(( $(median < "$out/times-$m") % 1000 )) \
+				"$(awk '{ printf "%s%.1f", (NR > 1 ? " " : ""), $1 / 1000 }' "$out/times-$m")"
+		done
+		# "exec" is the cost of starting a process (cat of nothing): every method pays it.
+		ex=$(median < "$out/times-exec")
+		awk -v a="$smem" -v b="$scan" -v m="$mod" -v e="$ex" 'BEGIN {
+			printf "ratio smem/module %.1f (goal >= 10)\nratio pagemap-scan/module %.1f (goal >= 3)\n", a / m, b / m
+			printf "without process start: smem/module %.1f, pagemap-scan/module %.1f\n", (a - e) / (m - e), (b - e) / (m - e) }'
+	} | tee -a "$out/result"
+	eval "exec ${FAM[1]}>&-"
+	wait
+	rmmod cowstat
+	echo done > "$out/done"
+	exit 0
+fi
+
+kernel=${KERNEL:-6.12}
+rel=$("$top/scripts/kernels.sh" "$kernel") || { echo "kernel $kernel not installed: make setup"; exit 1; }
+cd "$top" || exit 1
+make -s KERNEL="$kernel" module tool || exit 1
+command -v smem > /dev/null || { echo "smem missing: make setup"; exit 1; }
+out=$top/build/bench
+rm -rf "$out"
+mkdir -p "$out"
+echo "# booting $rel (TCG, 2 vCPUs, ${MEMORY:-3G})..."
+flock /tmp/cowstat-qemu.lock timeout 1800 vng --run "/boot/vmlinuz-$rel" --disable-kvm --cpus 2 \
+	--memory "${MEMORY:-3G}" --qemu-opts='-accel tcg,thread=single' --rwdir="/tmp/cowstat-bench=$out" \
+	--exec "scripts/bench-snapshot.sh --guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${N:-16} ${SIZE:-256} ${PCT:-10} ${REPS:-7}" \
+	> "$out/console.log" 2>&1
+if [ ! -e "$out/done" ]; then
+	tail -n 30 "$out/console.log"
+	echo "benchmark did not finish (log: $out/console.log)"
+	exit 1
+fi
+echo "# kernel $rel"
+cat "$out/result"

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The snapshot file's interface: strict parsing, error codes (Documentation/cowstat.rst),
+ * per-open reports, access control, and a walk racing with a process that forks, writes,
+ * unmaps and exits in a loop (no error, no hang; splats are caught by the dmesg scan).
+ *
+ * Runs with the module loaded (guest-run.sh).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "cowstat_test.h"
+
+#define SNAPSHOT	COWSTAT_DEBUGFS_DIR "/" COWSTAT_FILE_SNAPSHOT
+#define REPORT_SIZE	(1 << 20)
+
+/* errno of writing @cmd to a fresh open file, 0 on success. */
+static int write_err(const char *cmd, size_t len)
+{
+	int fd = open(SNAPSHOT, O_RDWR | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -1000 - errno;
+	if (write(fd, cmd, len) != (ssize_t)len)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+FIXTURE(snap) {
+	char *rep;
+};
+
+FIXTURE_SETUP(snap)
+{
+	struct stat st;
+
+	self->rep = malloc(REPORT_SIZE);
+	ASSERT_NE(NULL, self->rep);
+	if (geteuid() != 0)
+		SKIP(return, "needs root (debugfs)");
+	if (stat(SNAPSHOT, &st))
+		SKIP(return, "cowstat not loaded");
+}
+
+FIXTURE_TEARDOWN(snap)
+{
+	free(self->rep);
+}
+
+TEST_F(snap, file_mode)
+{
+	struct stat st;
+
+	ASSERT_EQ(0, stat(SNAPSHOT, &st));
+	EXPECT_EQ(0600, st.st_mode & 07777);
+}
+
+TEST_F(snap, malformed_einval)
+{
+	static const char * const bad[] = {
+		"", "\n", "pid", "pid\n", "pid ", "pid abc", "pid 1x", "pid -1", "pid 0",
+		"pid 99999999999", "pid  1", " pid 1", "pid 1 ", "pid 1\n\n", "foo 1",
+		"PID 1", "pid 1 2", "pid 1 0x1000", "pid 1 0x2000 0x1000", "pid 1 0x1000 0x1000",
+		"pid 1 0x1001 0x2000", "pid 1 0x1000 0x2001", "pid 1 0 0x1000 4",
+		"pid 1 0x10000000000000000 0x20000000000000000", "tree 1\t", "pid\t1", "pid 1\r",
+	};
+	char big[COWSTAT_SNAPSHOT_CMD_MAX + 8];
+	int i, fd;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		EXPECT_EQ(EINVAL, write_err(bad[i], strlen(bad[i]))) TH_LOG("command %d", i);
+	/* An embedded NUL. */
+	EXPECT_EQ(EINVAL, write_err("pid 1\0", 6));
+	/* Too long for one command. */
+	memset(big, ' ', sizeof(big));
+	memcpy(big, "pid 1", 5);
+	EXPECT_EQ(EINVAL, write_err(big, sizeof(big)));
+	/* Not at offset 0: no partial or appended commands. No positional writes at all. */
+	fd = open(SNAPSHOT, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, pwrite(fd, "pid 1", 5, 0));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(5, write(fd, "pid 1", 5));
+	EXPECT_EQ(1, lseek(fd, 1, SEEK_SET));
+	EXPECT_EQ(-1, write(fd, "pid 1", 5));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+TEST_F(snap, errors)
+{
+	char stat_line[256] = "", cmd[32];
+	int status, fd;
+	siginfo_t si;
+	pid_t z;
+	FILE *f;
+
+	/* Nobody has this pid (pid_max is at most 4M). */
+	EXPECT_EQ(ESRCH, write_err("pid 2147483647", 14));
+	EXPECT_EQ(ESRCH, write_err("tree 2147483647", 15));
+
+	/* A kernel thread (pid 2 is kthreadd) has no address space: EINVAL. */
+	f = fopen("/proc/2/stat", "r");
+	if (f) {
+		if (!fgets(stat_line, sizeof(stat_line), f))
+			stat_line[0] = '\0';
+		fclose(f);
+	}
+	if (strstr(stat_line, "(kthreadd)")) {
+		EXPECT_EQ(EINVAL, write_err("pid 2", 5));
+	} else {
+		TH_LOG("pid 2 is not kthreadd: kernel thread case not tested");
+	}
+
+	/* A zombie: ENOENT. */
+	z = fork();
+	ASSERT_LE(0, z);
+	if (z == 0)
+		_exit(0);
+	ASSERT_EQ(0, waitid(P_PID, z, &si, WEXITED | WNOWAIT));
+	snprintf(cmd, sizeof(cmd), "pid %d", z);
+	EXPECT_EQ(ENOENT, write_err(cmd, strlen(cmd)));
+	snprintf(cmd, sizeof(cmd), "tree %d", z);
+	EXPECT_EQ(ENOENT, write_err(cmd, strlen(cmd)));
+	ASSERT_EQ(z, waitpid(z, &status, 0));
+
+	/* Reading before any successful write: ENODATA. */
+	fd = open(SNAPSHOT, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, read(fd, self->rep, 100));
+	EXPECT_EQ(ENODATA, errno);
+	close(fd);
+}
+
+/* Each open file has its own report; a new write (at offset 0) replaces it. */
+TEST_F(snap, same_file_reports)
+{
+	char cmd[64], cmd2[64], buf[4096];
+	int fd, fd2;
+	ssize_t n;
+
+	snprintf(cmd, sizeof(cmd), "pid %d\n", getpid());
+	snprintf(cmd2, sizeof(cmd2), "tree 1 0x1000 0x2000");
+	fd = open(SNAPSHOT, O_RDWR | O_CLOEXEC);
+	fd2 = open(SNAPSHOT, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_LE(0, fd2);
+	ASSERT_EQ(strlen(cmd), write(fd, cmd, strlen(cmd)));
+	ASSERT_EQ(strlen(cmd2), write(fd2, cmd2, strlen(cmd2)));
+	n = read(fd, buf, sizeof(buf) - 1);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	EXPECT_EQ(COWSTAT_SNAPSHOT_FORMAT, cowstat_report_word(buf, "cowstat_snapshot", 1));
+	EXPECT_EQ(getpid(), cowstat_report_word(buf, "target pid", 2));
+	EXPECT_EQ(1, cowstat_report_word(buf, "members", 1));
+	EXPECT_NE(NULL, strstr(buf, "\nrange 0x0 0xffffffffffffffff\n"));
+	EXPECT_NE(NULL, strstr(buf, "\nproc_columns " COWSTAT_SNAPSHOT_PROC_COLUMNS "\n"));
+	EXPECT_NE(NULL, strstr(buf, "\nend\n"));
+	/* The stack and heap of this process are counted in their classes. */
+	EXPECT_LT(0, cowstat_snap_proc(buf, getpid(), "stack", "anon"));
+	EXPECT_LT(0, cowstat_snap_proc(buf, getpid(), "file", "file_uncopied"));
+
+	/* A write after reading must come back to offset 0 first. */
+	EXPECT_EQ(-1, write(fd, cmd2, strlen(cmd2)));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(strlen(cmd2), write(fd, cmd2, strlen(cmd2)));
+	n = read(fd, buf, sizeof(buf) - 1);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	EXPECT_EQ(1, cowstat_report_word(buf, "target tree", 2));
+	EXPECT_NE(NULL, strstr(buf, "\nrange 0x1000 0x2000\n"));
+
+	/* fd2 kept its own report. */
+	n = read(fd2, buf, sizeof(buf) - 1);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	EXPECT_EQ(1, cowstat_report_word(buf, "target tree", 2));
+	close(fd);
+	close(fd2);
+}
+
+static int drop_cap_sys_ptrace(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_TO_INDEX(CAP_SYS_PTRACE)].effective &= ~CAP_TO_MASK(CAP_SYS_PTRACE);
+	d[CAP_TO_INDEX(CAP_SYS_PTRACE)].permitted &= ~CAP_TO_MASK(CAP_SYS_PTRACE);
+	return syscall(SYS_capset, &h, d);
+}
+
+/*
+ * The ptrace read rule: a process of another user is readable only with CAP_SYS_PTRACE.
+ * Root without CAP_SYS_PTRACE gets EACCES for it (and still succeeds on itself).
+ */
+TEST_F(snap, access_ptrace_rule)
+{
+	int go[2], ready[2], status;
+	char cmd[32], c;
+	pid_t t, h;
+
+	ASSERT_EQ(0, pipe(go));
+	ASSERT_EQ(0, pipe(ready));
+	t = fork();
+	ASSERT_LE(0, t);
+	if (t == 0) {
+		close(go[1]);
+		close(ready[0]);
+		if (setgid(65534) || setuid(65534))
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		while (read(go[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	close(ready[0]);
+	snprintf(cmd, sizeof(cmd), "pid %d", t);
+	EXPECT_EQ(0, write_err(cmd, strlen(cmd)));
+
+	h = fork();
+	ASSERT_LE(0, h);
+	if (h == 0) {
+		char self_cmd[32];
+
+		if (drop_cap_sys_ptrace())
+			_exit(10);
+		if (write_err(cmd, strlen(cmd)) != EACCES)
+			_exit(11);
+		snprintf(self_cmd, sizeof(self_cmd), "pid %d", getpid());
+		if (write_err(self_cmd, strlen(self_cmd)) != 0)
+			_exit(12);
+		_exit(0);
+	}
+	ASSERT_EQ(h, waitpid(h, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("10: capset, 11: not EACCES, 12: self refused");
+	close(go[1]);
+	ASSERT_EQ(t, waitpid(t, &status, 0));
+}
+
+/* fork, write, unmap, exit, in a loop, with THPs being split and zapped. */
+static void churn(void)
+{
+	size_t len = 8UL << 20;
+
+	for (;;) {
+		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		pid_t c;
+
+		if (p == MAP_FAILED)
+			_exit(1);
+		madvise(p, len, MADV_HUGEPAGE);
+		memset(p, 1, len);
+		c = fork();
+		if (c == 0) {
+			size_t i;
+
+			for (i = 0; i < len; i += 3 * 4096)
+				p[i] = 2;
+			munmap(p + len / 2, len / 4);
+			if (fork() == 0) {
+				memset(p, 3, len / 4);
+				_exit(0);
+			}
+			wait(NULL);
+			_exit(0);
+		}
+		madvise(p + (1 << 20), 3 << 20, MADV_DONTNEED);
+		memset(p, 4, 1 << 20);
+		munmap(p, len);
+		waitpid(c, NULL, 0);
+	}
+}
+
+TEST_F(snap, race_with_churn)
+{
+	struct timespec t0, t;
+	int n = 0, err, status;
+	char cmd[64];
+	pid_t c;
+
+	c = fork();
+	ASSERT_LE(0, c);
+	if (c == 0)
+		churn();
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		snprintf(cmd, sizeof(cmd), n % 2 ? "tree %d" : "pid %d", c);
+		err = cowstat_snapshot(cmd, self->rep, REPORT_SIZE);
+		EXPECT_EQ(0, err) TH_LOG("%s: %s", cmd, strerror(-err));
+		if (err)
+			break;
+		n++;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (t.tv_sec - t0.tv_sec < 8);
+	kill(c, SIGKILL);
+	ASSERT_EQ(c, waitpid(c, &status, 0));
+	TH_LOG("%d snapshots during churn", n);
+	EXPECT_LT(10, n);
+}
+
+TEST_HARNESS_MAIN
