@@ -145,6 +145,29 @@ static struct cowstat_counts watch_counts(struct __test_metadata *_metadata,
 	return c;
 }
 
+/*
+ * The common scenario: N dirty pages, a child that will write the first K of them (on
+ * child_run()), a watch on the child's copy of the buffer. Returns the buffer.
+ */
+static char *watched_writer(struct __test_metadata *_metadata, struct child *c,
+			    struct range *r, size_t n, size_t k)
+{
+	char *buf = map_anon(n, MADV_NOHUGEPAGE);
+
+	if (!buf) {
+		ASSERT_NE(NULL, buf);
+		return NULL;
+	}
+	touch(buf, 0, n);
+	*r = (struct range){ buf, 0, k };
+	if (child_start(c, write_range, r) <= 0) {
+		ASSERT_LT(0, c->pid);
+		return NULL;
+	}
+	EXPECT_EQ(0, cowstat_control("watch %d %p %zu", c->pid, buf, n * PAGE));
+	return buf;
+}
+
 FIXTURE(cow) {
 	int dummy;
 };
@@ -171,14 +194,11 @@ FIXTURE_TEARDOWN(cow)
 TEST_F(cow, child_copies)
 {
 	const size_t n = 256, k = 100;
-	char *buf = map_anon(n, MADV_NOHUGEPAGE);
-	struct range r = { buf, 0, k };
+	struct range r;
 	struct child c;
+	char *buf = watched_writer(_metadata, &c, &r, n, k);
 
 	ASSERT_NE(NULL, buf);
-	touch(buf, 0, n);
-	ASSERT_LT(0, child_start(&c, write_range, &r));
-	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", c.pid, buf, n * PAGE));
 	child_run(&c);
 	EXPECT_COUNTS(COUNTS([COWSTAT_COPY] = k), watch_counts(_metadata, c.pid, buf));
 	EXPECT_EQ(0, child_finish(&c));
@@ -312,18 +332,6 @@ static void *mmap_churn(void *arg)
 	return NULL;
 }
 
-static unsigned long summary_value(const char *key)
-{
-	static char sum[8192];
-	char *p, want[64];
-
-	if (cowstat_read_file(COWSTAT_FILE_SUMMARY, sum, sizeof(sum)))
-		return -1UL;
-	snprintf(want, sizeof(want), "\n%s ", key);
-	p = strstr(sum, want);
-	return p ? strtoul(p + strlen(want), NULL, 10) : -1UL;
-}
-
 /*
  * Faults the kernel retries are counted once. On 6.12 a do_wp_page() copy in a VMA without an
  * anon_vma, under the per-VMA lock, returns VM_FAULT_RETRY when mmap_read_trylock() fails
@@ -352,14 +360,14 @@ TEST_F(cow, retried_faults_counted_once)
 	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", getpid(), area, 2 * n * PAGE));
 	for (size_t i = 0; i < n; i++)
 		ASSERT_EQ(0, ((volatile char *)area)[2 * i * PAGE]);
-	retried = summary_value("faults_retried");
+	retried = cowstat_summary_value("faults_retried");
 	churn_stop = 0;
 	ASSERT_EQ(0, pthread_create(&churn, NULL, mmap_churn, NULL));
 	for (size_t i = 0; i < n; i++)
 		((volatile char *)area)[2 * i * PAGE] = 1;
 	churn_stop = 1;
 	pthread_join(churn, NULL);
-	retried = summary_value("faults_retried") - retried;
+	retried = cowstat_summary_value("faults_retried") - retried;
 	TH_LOG("faults retried by the kernel during the test: %lu", retried);
 	EXPECT_COUNTS(COUNTS([COWSTAT_FILE] = n), watch_counts(_metadata, getpid(), area));
 	close(fd);
@@ -616,15 +624,12 @@ TEST_F(cow, concurrent_children)
 TEST_F(cow, exited_keeps_counts)
 {
 	const size_t n = 32, k = 10;
-	char *buf = map_anon(n, MADV_NOHUGEPAGE);
-	struct range r = { buf, 0, k };
 	struct cowstat_proc_line l;
+	struct range r;
 	struct child c;
+	char *buf = watched_writer(_metadata, &c, &r, n, k);
 
 	ASSERT_NE(NULL, buf);
-	touch(buf, 0, n);
-	ASSERT_LT(0, child_start(&c, write_range, &r));
-	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", c.pid, buf, n * PAGE));
 	child_run(&c);
 	EXPECT_EQ(0, child_finish(&c));
 	EXPECT_COUNTS(COUNTS([COWSTAT_COPY] = k), watch_counts(_metadata, c.pid, buf));
@@ -936,16 +941,13 @@ TEST_F(cow, ksm)
 /* reset zeroes every count and forgets exited processes. */
 TEST_F(cow, reset)
 {
-	char *buf = map_anon(8, MADV_NOHUGEPAGE);
-	struct range r = { buf, 0, 8 };
 	struct cowstat_proc_line l;
+	struct range r;
 	struct child c;
 	char sum[4096];
+	char *buf = watched_writer(_metadata, &c, &r, 8, 8);
 
 	ASSERT_NE(NULL, buf);
-	touch(buf, 0, 8);
-	ASSERT_LT(0, child_start(&c, write_range, &r));
-	ASSERT_EQ(0, cowstat_control("watch %d %p %lu", c.pid, buf, 8 * PAGE));
 	child_run(&c);
 	EXPECT_EQ(0, child_finish(&c));
 	EXPECT_COUNTS(COUNTS([COWSTAT_COPY] = 8), watch_counts(_metadata, c.pid, buf));

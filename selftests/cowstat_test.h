@@ -81,6 +81,19 @@ static inline int __attribute__((format(printf, 1, 2))) cowstat_control(const ch
 	return cowstat_control_raw(cmd, len);
 }
 
+/* The value of @key in the summary file, or -1UL. */
+static inline unsigned long cowstat_summary_value(const char *key)
+{
+	static char sum[8192];
+	char *p, want[64];
+
+	if (cowstat_read_file(COWSTAT_FILE_SUMMARY, sum, sizeof(sum)))
+		return -1UL;
+	snprintf(want, sizeof(want), "\n%s ", key);
+	p = strstr(sum, want);
+	return p ? strtoul(p + strlen(want), NULL, 10) : -1UL;
+}
+
 struct cowstat_counts {
 	unsigned long c[COWSTAT_NR_CLASSES];
 };

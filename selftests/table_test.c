@@ -48,18 +48,6 @@ static int unload(void)
 	return -1;
 }
 
-static unsigned long summary_value(const char *key)
-{
-	static char sum[8192];
-	char *p, want[64];
-
-	if (cowstat_read_file(COWSTAT_FILE_SUMMARY, sum, sizeof(sum)))
-		return -1UL;
-	snprintf(want, sizeof(want), "\n%s ", key);
-	p = strstr(sum, want);
-	return p ? strtoul(p + strlen(want), NULL, 10) : -1UL;
-}
-
 FIXTURE(table) {
 	const char *ko;
 };
@@ -107,9 +95,9 @@ TEST_F(table, exited_records_bounded_oldest_dropped)
 		ASSERT_EQ(1, cowstat_procs_read(pids[i], &l, 1)) TH_LOG("child %d lost", i);
 		EXPECT_STREQ("exited", l.state);
 	}
-	EXPECT_EQ(KEEP, summary_value("procs_exited"));
+	EXPECT_EQ(KEEP, cowstat_summary_value("procs_exited"));
 	/* Other processes of the guest may exit meanwhile: at least our 6 were dropped. */
-	EXPECT_LE(N - KEEP, summary_value("procs_dropped"));
+	EXPECT_LE(N - KEEP, cowstat_summary_value("procs_dropped"));
 }
 
 /* Bad module parameters are refused at load time. */
@@ -164,13 +152,13 @@ TEST_F(table, unload_reload_under_fault_load)
 		ASSERT_EQ(0, load(self->ko, "")) TH_LOG("cycle %d: load: %s", i, strerror(errno));
 		usleep(100000);
 		/* The reloaded module counts the churn from scratch. */
-		EXPECT_LT(0, summary_value("copy")) TH_LOG("cycle %d: nothing counted", i);
+		EXPECT_LT(0, cowstat_summary_value("copy")) TH_LOG("cycle %d: nothing counted", i);
 	}
 	for (i = 0; i < CHURNERS; i++) {
 		kill(churners[i], SIGKILL);
 		waitpid(churners[i], NULL, 0);
 	}
-	EXPECT_EQ(0, summary_value("missed_do_wp_page"));
+	EXPECT_EQ(0, cowstat_summary_value("missed_do_wp_page"));
 }
 
 TEST_HARNESS_MAIN
