@@ -205,6 +205,31 @@ TEST_F(tool, module_and_pagemap_agree)
 	EXPECT_EQ(0, py("/tmp/cowstat-tree2.json",
 			"h = {p[\"pid\"]: p[\"regions\"][\"heap\"][\"exclusive_pages\"] for p in d[\"processes\"]}\n"
 			"assert [h[p] for p in a] == [44, 11, 22, 33], h\n", args));
+	/*
+	 * The module's snapshot and pagemap + kpagecount measure the same frozen family: every
+	 * figure of every member and region, the family's distinct and saved pages, and the
+	 * pairwise matrix must be equal.
+	 */
+	ASSERT_EQ(0, sh("COWSTAT_BACKEND=module %s tree --json %d > /tmp/cowstat-tree-m.json",
+			tool, f.pids[0]));
+	ASSERT_EQ(0, sh("COWSTAT_BACKEND=pagemap %s tree --json %d > /tmp/cowstat-tree-p.json",
+			tool, f.pids[0]));
+	EXPECT_EQ(0, py("/tmp/cowstat-tree-m.json",
+			"p = json.load(open(\"/tmp/cowstat-tree-p.json\"))\n"
+			"assert (d[\"backend\"], p[\"backend\"]) == (\"module\", \"pagemap\"), d[\"backend\"]\n"
+			"M = {x[\"pid\"]: x for x in d[\"processes\"]}\n"
+			"P = {x[\"pid\"]: x for x in p[\"processes\"]}\n"
+			"assert sorted(M) == sorted(P) == sorted(a), (sorted(M), sorted(P), a)\n"
+			"k = (\"mapped_pages\", \"shared_pages\", \"exclusive_pages\", \"zero_pages\")\n"
+			"for q in a:\n"
+			"  assert [M[q][x] for x in k] == [P[q][x] for x in k], (q, M[q], P[q])\n"
+			"  for r in M[q][\"regions\"]:\n"
+			"    assert M[q][\"regions\"][r] == P[q][\"regions\"][r], (q, r, M[q][\"regions\"][r], P[q][\"regions\"][r])\n"
+			"assert d[\"family\"] == p[\"family\"], (d[\"family\"], p[\"family\"])\n"
+			"assert d[\"pairs\"] == p[\"pairs\"], (d[\"pairs\"], p[\"pairs\"])\n",
+			args));
+	/* Unknown backend names are refused in one line. */
+	EXPECT_EQ(1, sh("COWSTAT_BACKEND=nosuch %s tree %d 2>/dev/null", tool, f.pids[0]));
 	/* ps and top see the family. */
 	ASSERT_EQ(0, sh("%s ps --json -t %d > /tmp/cowstat-ps.json", tool, f.pids[0]));
 	EXPECT_EQ(0, py("/tmp/cowstat-ps.json",

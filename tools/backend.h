@@ -29,7 +29,7 @@ struct cowstat_share_proc {
 };
 
 struct cowstat_share {
-	const char *backend;	/* "pagemap", later "module" */
+	const char *backend;	/* "pagemap" or "module" */
 	const char *method;	/* how shared was told from exclusive, e.g. "kpagecount" */
 	int have_zero;		/* zero-page mappings told apart */
 	int have_frames;	/* distinct, saved and pairs are valid */
@@ -60,8 +60,12 @@ struct cowstat_share_backend {
 };
 
 extern const struct cowstat_share_backend cowstat_pagemap_backend;
+extern const struct cowstat_share_backend cowstat_module_backend;
 
-/* The backend show, tree and run use: the first available one. */
+/*
+ * The backend show, tree and run use: the module's snapshot when it can be used, else pagemap.
+ * COWSTAT_BACKEND=module or =pagemap insists on one (the tests compare them).
+ */
 const struct cowstat_share_backend *cowstat_share_backend_select(void);
 
 #endif /* _COWSTAT_BACKEND_H */

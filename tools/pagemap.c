@@ -356,11 +356,22 @@ const struct cowstat_share_backend cowstat_pagemap_backend = {
 const struct cowstat_share_backend *cowstat_share_backend_select(void)
 {
 	static const struct cowstat_share_backend * const order[] = {
+		&cowstat_module_backend,
 		&cowstat_pagemap_backend,
 	};
+	const char *want = getenv("COWSTAT_BACKEND");
 	char why[COWSTAT_ERR_MAX];
 	size_t i;
 
+	for (i = 0; want && *want && i < ARRAY_SIZE(order); i++) {
+		if (strcmp(want, order[i]->name))
+			continue;
+		if (order[i]->available(why))
+			cowstat_fatal("backend %s unavailable: %s", want, why);
+		return order[i];
+	}
+	if (want && *want)
+		cowstat_fatal("COWSTAT_BACKEND=%s: no such backend (module, pagemap)", want);
 	for (i = 0; i < ARRAY_SIZE(order); i++)
 		if (!order[i]->available(why))
 			return order[i];
