@@ -250,6 +250,54 @@ TEST_F(tool, module_and_pagemap_agree)
 			"assert all(p[\"state\"] == \"exited\" for p in d[\"processes\"]), d\n", ""));
 }
 
+/* How many times @needle occurs in the file @path (a terminal typescript). */
+static int occurrences(const char *path, const char *needle)
+{
+	static char buf[1 << 20];
+	size_t len, nl = strlen(needle);
+	int fd = open(path, O_RDONLY), n = 0;
+	ssize_t r;
+	char *p;
+
+	if (fd < 0)
+		return -1;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r < 0)
+		return -1;
+	len = r;
+	for (p = buf; (p = memmem(p, len - (p - buf), needle, nl)); p += nl)
+		n++;
+	return n;
+}
+
+/*
+ * On a terminal, top redraws until q or Ctrl-C, then shows the cursor again and exits 0.
+ * script(1) gives it a pty; the key is typed after a few refreshes. "exec" leaves top alone in
+ * the pty's foreground process group, as under an interactive shell (without it the sh that
+ * script starts would take the Ctrl-C too and exit 130).
+ */
+TEST_F(tool, top_interactive_quits_and_restores)
+{
+	static const char * const keys[] = { "q", "\\003" };
+	int i;
+
+	if (sh("command -v script > /dev/null"))
+		SKIP(return, "script(1) not found");
+	for (i = 0; i < 2; i++) {
+		unlink("/tmp/cowstat-top-tty.txt");
+		EXPECT_EQ(0, sh("(sleep 3; printf '%s') | TERM=xterm timeout 30 "
+				"script -qec 'exec %s top -d 0.3' /tmp/cowstat-top-tty.txt > /dev/null",
+				keys[i], tool)) TH_LOG("key %s", keys[i]);
+		EXPECT_LE(2, occurrences("/tmp/cowstat-top-tty.txt", "\033[H\033[2J"))
+			TH_LOG("key %s: not redrawn", keys[i]);
+		EXPECT_LE(1, occurrences("/tmp/cowstat-top-tty.txt", "q to quit"));
+		EXPECT_EQ(1, occurrences("/tmp/cowstat-top-tty.txt", "\033[?25l"));
+		EXPECT_EQ(1, occurrences("/tmp/cowstat-top-tty.txt", "\033[?25h"))
+			TH_LOG("key %s: cursor not restored", keys[i]);
+	}
+}
+
 TEST_F(tool, errors_one_line)
 {
 	EXPECT_EQ(0, sh("%s show 2147483647 2> /tmp/cowstat-err; test $(wc -l < /tmp/cowstat-err) = 1",

@@ -1,0 +1,59 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The bash completion (tools/cowstat.bash-completion) completes commands, each command's
+# options, pids after -p/--tree and for tree/show, and the command to run after "run --".
+set -u
+. "$(dirname "$0")/../cowstat.bash-completion"
+n=0
+fail=0
+
+# complete WORDS...: COMPREPLY for the last word (which may be empty).
+complete_words() {
+	COMP_WORDS=("$@")
+	COMP_CWORD=$(($# - 1))
+	COMPREPLY=()
+	_cowstat
+	printf '%s\n' "${COMPREPLY[@]}" | sort
+}
+
+expect() {
+	local what=$1 want=$2 got
+	shift 2
+	got=$(complete_words "$@" | tr '\n' ' ' | sed 's/ $//')
+	n=$((n + 1))
+	if [ "$got" = "$want" ]; then
+		echo "ok $n $what"
+	else
+		echo "not ok $n $what"
+		echo "#   want: $want"
+		echo "#   got:  $got"
+		fail=1
+	fi
+}
+
+# contains WHAT WORD WORDS...: the completion of WORDS includes WORD.
+contains() {
+	local what=$1 word=$2
+	shift 2
+	n=$((n + 1))
+	if complete_words "$@" | grep -qx -- "$word"; then
+		echo "ok $n $what"
+	else
+		echo "not ok $n $what"
+		fail=1
+	fi
+}
+
+echo "TAP version 13"
+expect "commands" "--help -h ps run show top tree version" cowstat ""
+expect "commands starting with t" "top tree" cowstat t
+expect "top options starting with --" "--bytes --delay --help --iterations --json --pages --pid --tree" \
+	cowstat top --
+expect "run options" "-- --bytes --help --interval --json --output --pages -h -i -o" cowstat run -
+expect "nothing after -d" "" cowstat top -d ""
+contains "pids after -p" "$$" cowstat top -p ""
+contains "pids for tree" "$$" cowstat tree ""
+contains "the command to run after run --" "bash" cowstat run -- ba
+echo "1..$n"
+exit $fail
