@@ -63,24 +63,40 @@ static int cowstat_command(int argc, char **argv)
 	return -EINVAL;
 }
 
-static ssize_t control_write(struct file *file, const char __user *ubuf, size_t count,
-			     loff_t *ppos)
+/*
+ * Read one command written to a debugfs file into @buf (@size bytes, NUL-terminated): the
+ * whole command in one write(2) at offset 0, at most @size - 1 bytes, printable ASCII only
+ * (no NUL, no control character, no second line), an optional final newline removed.
+ * Returns its length (never 0), or -EINVAL / -EFAULT.
+ */
+ssize_t cowstat_read_command(char *buf, size_t size, const char __user *ubuf, size_t count,
+			     const loff_t *ppos)
 {
-	char buf[COWSTAT_CONTROL_MAX + 1], *argv[COWSTAT_MAX_ARGS], *p, *tok;
-	size_t len = count;
-	int argc = 0, ret, i;
+	size_t len = count, i;
 
-	if (*ppos || !count || count > COWSTAT_CONTROL_MAX)
+	if (*ppos || !count || count >= size)
 		return -EINVAL;
 	if (copy_from_user(buf, ubuf, count))
 		return -EFAULT;
 	buf[count] = '\0';
 	if (buf[len - 1] == '\n')
 		buf[--len] = '\0';
-	/* Printable ASCII only: no NUL, no control characters, no second line. */
 	for (i = 0; i < len; i++)
 		if (!isprint(buf[i]) || !isascii(buf[i]))
 			return -EINVAL;
+	return len ? len : -EINVAL;
+}
+
+static ssize_t control_write(struct file *file, const char __user *ubuf, size_t count,
+			     loff_t *ppos)
+{
+	char buf[COWSTAT_CONTROL_MAX + 1], *argv[COWSTAT_MAX_ARGS], *p, *tok;
+	ssize_t len;
+	int argc = 0, ret;
+
+	len = cowstat_read_command(buf, sizeof(buf), ubuf, count, ppos);
+	if (len < 0)
+		return len;
 
 	p = buf;
 	while ((tok = strsep(&p, " "))) {

@@ -111,8 +111,10 @@ extern const struct file_operations cowstat_procs_fops;
 extern const struct file_operations cowstat_regions_fops;
 extern const struct file_operations cowstat_summary_fops;
 
-/* control.c: the control file. */
+/* control.c: the control file, and reading a command written to any debugfs file. */
 extern const struct file_operations cowstat_control_fops;
+ssize_t cowstat_read_command(char *buf, size_t size, const char __user *ubuf, size_t count,
+			     const loff_t *ppos);
 
 /* debugfs.c: the user-visible files; removed first on unload. */
 int cowstat_debugfs_init(void);

@@ -14,7 +14,6 @@
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
-#include <linux/ctype.h>
 #include <linux/hash.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
@@ -629,23 +628,15 @@ out:
 }
 
 /*
- * "pid|tree <PID> [<START> <END>]". Strict: one space between words, an optional final
- * newline, page-aligned START < END.
+ * "pid|tree <PID> [<START> <END>]", as read by cowstat_read_command(). Strict: one space
+ * between words, page-aligned START < END.
  */
 static int cowstat_parse(char *buf, pid_t *pid, bool *tree, unsigned long *start,
 			 unsigned long *end)
 {
 	char *word[4], *p = buf;
-	int n = 0, len = strlen(buf), ret;
+	int n = 0, ret;
 
-	if (len && buf[len - 1] == '\n')
-		buf[--len] = '\0';
-	if (!len)
-		return -EINVAL;
-	for (p = buf; *p; p++)
-		if (!isgraph(*p) && *p != ' ')
-			return -EINVAL;
-	p = buf;
 	while (p) {
 		if (n == ARRAY_SIZE(word))
 			return -EINVAL;
@@ -692,13 +683,9 @@ static ssize_t cowstat_snapshot_write(struct file *file, const char __user *ubuf
 	bool tree;
 	int ret;
 
-	if (*ppos != 0 || count == 0 || count > COWSTAT_SNAPSHOT_CMD_MAX)
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = '\0';
-	if (strlen(buf) != count)
-		return -EINVAL;
+	ret = cowstat_read_command(buf, sizeof(buf), ubuf, count, ppos);
+	if (ret < 0)
+		return ret;
 	ret = cowstat_parse(buf, &pid, &tree, &start, &end);
 	if (ret)
 		return ret == -ERANGE ? -EINVAL : ret;
