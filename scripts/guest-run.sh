@@ -6,7 +6,8 @@
 # $out/dmesg, and the word "done" to $out/done when it got to the end (a crashed or hung guest
 # leaves no marker, which the host reports as a failure).
 #
-#   guest-run.sh KO OUTDIR [N]   (N: TAP lines already printed for this kernel by the host)
+#   guest-run.sh KO OUTDIR [N] [ONLY]   (N: TAP lines already printed for this kernel by the
+#   host; ONLY: space-separated selftest names, to run only those while developing)
 #
 # Order: the life-cycle test (it loads and unloads the module itself), then insmod, every other
 # selftest, rmmod, and a scan of the kernel log written since this script started.
@@ -17,6 +18,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 tap=$out/tap
 : > "$tap"
 n=${3:-0}
+only=${4:-}
 
 emit() {
 	echo "$*" >> "$tap"
@@ -60,14 +62,19 @@ emit "# kernel $(uname -r), $(nproc) CPUs"
 [ -e "$ko" ]
 check $? "module file $ko present"
 
-run_selftest "$top/selftests/load_test"
+# While developing, COWSTAT_ONLY="a_test b_test" on the host runs only those (make test runs all).
+wanted() {
+	[ -z "$only" ] || case " $only " in *" $(basename "$1") "*) return 0 ;; *) return 1 ;; esac
+}
+
+wanted load_test && run_selftest "$top/selftests/load_test"
 
 insmod "$ko" 2>> "$tap"
 check $? "insmod cowstat.ko"
 
 for t in "$top"/selftests/*_test; do
 	case "$t" in */load_test) continue ;; esac
-	[ -x "$t" ] && run_selftest "$t"
+	[ -x "$t" ] && wanted "$t" && run_selftest "$t"
 done
 
 if [ -d /sys/kernel/debug/cowstat ]; then

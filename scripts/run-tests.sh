@@ -16,7 +16,8 @@
 # interleavings across two CPUs, only not truly parallel ones.
 #
 # Environment: KERNELS="6.1 6.12" (names from scripts/kernels.conf) restricts the kernels;
-# VM_TIMEOUT (seconds, default 900) bounds each guest.
+# VM_TIMEOUT (seconds, default 900) bounds each guest; COWSTAT_ONLY="cow_test walk_test" runs
+# only those selftests in the guest (for development; the full run is the default).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -116,7 +117,7 @@ for k in $kernels; do
 	# One QEMU at a time on this machine: guests of concurrent runs queue on a lock.
 	flock /tmp/cowstat-qemu.lock timeout "$vm_timeout" vng --run "/boot/vmlinuz-$rel" --disable-kvm --cpus 2 --memory 2G \
 		--qemu-opts='-accel tcg,thread=single' --verbose --rwdir="/tmp/cowstat-out=$vmout" \
-		--exec "scripts/guest-run.sh $kdir/cowstat.ko /tmp/cowstat-out $n" \
+		--exec "scripts/guest-run.sh $kdir/cowstat.ko /tmp/cowstat-out $n '${COWSTAT_ONLY:-}'" \
 		> "$out/console-$k.log" 2>&1
 	rc=$?
 	if [ -e "$vmout/tap" ]; then
