@@ -132,6 +132,18 @@ enum cowstat_region {
 
 #define COWSTAT_REGION_NAMES { "heap", "stack", "anon", "file", "other" }
 
+/*
+ * Trace event cowstat:cow_fault (tracefs events/cowstat/cow_fault; perf, trace-cmd, bpftrace):
+ * one event per counted fault, with the fields pid (process whose memory changed), class and
+ * region (the numbers above), addr, ip (user instruction that wrote, 0 when another task ran
+ * the fault), copied (bytes), dev, ino, pgoff and file (last path component, at most
+ * COWSTAT_TRACE_FILE_LEN - 1 bytes) of a file-backed mapping. Documentation/cowstat.rst, "Trace
+ * event", has the details; readers take the field offsets from the event's format file.
+ */
+#define COWSTAT_TRACE_SYSTEM	"cowstat"
+#define COWSTAT_TRACE_EVENT	"cow_fault"
+#define COWSTAT_TRACE_FILE_LEN	32
+
 #define COWSTAT_FILE_SNAPSHOT	"snapshot"
 
 #define COWSTAT_SNAPSHOT_FORMAT		1

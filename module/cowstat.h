@@ -58,6 +58,10 @@ void cowstat_proc_exited(struct task_struct *task);
 void cowstat_proc_exec(struct task_struct *task);
 void cowstat_count(struct mm_struct *mm, enum cowstat_region region, unsigned long addr,
 		   enum cowstat_class class);
+
+/* trace.c: the cowstat:cow_fault trace event (called only while it is enabled). */
+void cowstat_trace_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr,
+			 enum cowstat_class class, enum cowstat_region region);
 void cowstat_count_retry(void);
 bool cowstat_mm_in_scope(struct mm_struct *mm);
 int cowstat_table_snapshot(struct cowstat_proc_snap **snap, size_t *nr);

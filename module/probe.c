@@ -25,6 +25,7 @@
 #include <linux/seq_file.h>
 
 #include "cowstat.h"
+#include "cowstat_trace.h"
 
 static int maxactive = 256;
 module_param(maxactive, int, 0444);
@@ -37,6 +38,7 @@ MODULE_PARM_DESC(maxactive, "faults each return probe can track at once (missed 
  */
 struct cowstat_fault {
 	struct mm_struct *mm;
+	struct vm_area_struct *vma;	/* for the trace event; valid unless the fault retries */
 	unsigned long addr;
 	enum cowstat_class class;
 	enum cowstat_region region;
@@ -61,6 +63,7 @@ static bool fault_start(struct cowstat_fault *f, struct vm_fault *vmf)
 	if (!cowstat_mm_in_scope(vma->vm_mm))
 		return false;
 	f->mm = vma->vm_mm;
+	f->vma = vma;
 	f->addr = vmf->address;
 	f->region = cowstat_region_of(vma->vm_mm, vma);
 	f->resolve = false;
@@ -76,6 +79,9 @@ static void fault_end(struct cowstat_fault *f, vm_fault_t ret, enum cowstat_clas
 		return;
 	}
 	cowstat_count(f->mm, f->region, f->addr, class);
+	if (trace_cow_fault_enabled())
+		cowstat_trace_fault(f->mm, ret & VM_FAULT_COMPLETED ? NULL : f->vma, f->addr,
+				    class, f->region);
 }
 
 static int wp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)

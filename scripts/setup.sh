@@ -7,7 +7,11 @@
 #   - build and lint tools: gcc, make, pahole (the 6.12 headers need it), sparse, kmod;
 #   - smem, the baseline of the snapshot benchmark (scripts/bench-snapshot.sh);
 #   - qemu-system-x86 and virtme-ng (vng; from trixie, all its dependencies are in bookworm);
-#   - bpftrace and perf (linux-perf), which "make bench" runs in the guests;
+#   - bpftrace and perf (linux-perf), which "make bench" runs in the guests, and trace-cmd: the
+#     trace event examples are tested with all three;
+#   - libdw-dev (elfutils), with which "cowstat trace" symbolises code addresses;
+#   - python3.11-dbg: debug information for Debian's python3.11, for the Python example of
+#     "cowstat trace" (apt upgrades python3.11 to the same version if needed);
 #   - image and headers of every kernel in scripts/kernels.conf (6.12 from bookworm-backports);
 #   - from Debian's linux-source-6.1 package, only the kselftest headers and checkpatch.pl with
 #     its data files, extracted into .cache/linux-tools/.
@@ -38,7 +42,7 @@ quiet() {
 	"$@" >> "$log" 2>&1 || die "$why (details: $log)"
 }
 
-host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file bpftrace linux-perf smem"
+host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file bpftrace linux-perf smem libdw-dev trace-cmd python3.11-dbg"
 
 tools_present() {
 	[ -e "$tools/kselftest_harness.h" ] && [ -e "$tools/kselftest.h" ] &&
