@@ -41,6 +41,8 @@ endif
 CFLAGS ?= -O2 -g
 TOOL_CFLAGS := -Wall -Wextra -Werror=implicit-function-declaration -Iinclude \
 	'-D__printf(a, b)=__attribute__((format(printf, a, b)))'
+# elfutils' libdw (libdw-dev) names code addresses for "cowstat trace".
+TOOL_LIBS := -ldw -lelf
 PREFIX ?= /usr/local
 
 MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h include/*.h)
@@ -67,7 +69,7 @@ DEMOS := tools/demo/prefork tools/demo/family
 tool: tools/cowstat $(DEMOS)
 
 tools/cowstat: $(TOOL_SRCS) $(wildcard tools/*.h) include/cowstat.h
-	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $(TOOL_SRCS) $(LDFLAGS)
+	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $(TOOL_SRCS) $(LDFLAGS) $(TOOL_LIBS)
 
 tools/demo/%: tools/demo/%.c
 	$(CC) $(CFLAGS) -Wall -Wextra -o $@ $< $(LDFLAGS)
@@ -87,7 +89,11 @@ $(BENCH_TOOLS): bench/%: bench/%.c
 bench-snapshot: tool $(BENCH_TOOLS)
 	@scripts/bench-snapshot.sh
 
-selftests: $(SELFTESTS)
+selftests: $(SELFTESTS) selftests/trace_target
+
+# The workload of trace_test, with debug information: the report must name its functions.
+selftests/trace_target: selftests/trace_target.c
+	$(CC) -O1 -g -Wall -Wextra -o $@ $<
 
 %_test: %_test.c selftests/*.h include/cowstat.h
 	@[ -e $(KSFT)/kselftest_harness.h ] || { echo "kselftest headers missing: run 'make setup'" >&2; exit 1; }
@@ -127,4 +133,4 @@ demo:
 	@scripts/demo.sh
 
 clean:
-	rm -rf build tools/cowstat $(BENCH_TOOLS) $(DEMOS) $(SELFTESTS)
+	rm -rf build tools/cowstat $(BENCH_TOOLS) $(DEMOS) $(SELFTESTS) selftests/trace_target

@@ -153,6 +153,7 @@ static const struct {
 	{ "tree", cowstat_cmd_tree, "a family's sharing as a process tree (no module needed)" },
 	{ "show", cowstat_cmd_show, "one process: counters, regions, sharing" },
 	{ "ps", cowstat_cmd_ps, "the per-process counter table, exited processes included" },
+	{ "trace", cowstat_cmd_trace, "stream COW faults and rank the code and data behind them" },
 	{ "version", cowstat_cmd_version, "the tool's and the loaded module's versions" },
 };
 

@@ -2,7 +2,7 @@
 /*
  * Declarations shared by the files of the cowstat command: global options, one-line errors,
  * and the subcommands. Each subcommand lives in its own file (run.c, top.c, tree.c, show.c,
- * ps.c); main.c holds the table that dispatches to them.
+ * ps.c, trace.c); main.c holds the table that dispatches to them.
  */
 #ifndef _COWSTAT_TOOL_H
 #define _COWSTAT_TOOL_H
@@ -48,5 +48,6 @@ int cowstat_cmd_tree(int argc, char **argv);
 int cowstat_cmd_show(int argc, char **argv);
 int cowstat_cmd_ps(int argc, char **argv);
 int cowstat_cmd_version(int argc, char **argv);
+int cowstat_cmd_trace(int argc, char **argv);
 
 #endif /* _COWSTAT_TOOL_H */
