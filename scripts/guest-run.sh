@@ -56,6 +56,7 @@ run_selftest() {
 }
 
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
+mount -t tracefs none /sys/kernel/tracing 2>/dev/null
 dmesg_start=$(dmesg | wc -l)
 emit "# kernel $(uname -r), $(nproc) CPUs"
 
@@ -72,7 +73,7 @@ wanted load_test && run_selftest "$top/selftests/load_test"
 insmod "$ko" 2>> "$tap"
 check $? "insmod cowstat.ko"
 
-for t in "$top"/selftests/*_test; do
+for t in "$top"/selftests/*_test "$top"/selftests/*_test.py; do
 	case "$t" in */load_test) continue ;; esac
 	[ -x "$t" ] && wanted "$t" && run_selftest "$t"
 done

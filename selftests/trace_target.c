@@ -6,7 +6,11 @@
  * cowstat trace names both functions and their source lines.
  *
  *   trace_target A B
+ *
+ * With TRACE_TARGET_STOP_PARENT=1 in the environment, the parent process (cowstat trace) is
+ * stopped from start to end, so that its event buffer overflows (trace_test's drop test).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -35,6 +39,8 @@ int main(int argc, char **argv)
 
 	if (argc != 3)
 		return 2;
+	if (getenv("TRACE_TARGET_STOP_PARENT"))
+		kill(getppid(), SIGSTOP);
 	a = atoi(argv[1]);
 	b = atoi(argv[2]);
 	mem = mmap(NULL, (size_t)(a + b) * PAGE, PROT_READ | PROT_WRITE,
@@ -56,5 +62,7 @@ int main(int argc, char **argv)
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return 1;
 	printf("child %d\n", pid);
+	if (getenv("TRACE_TARGET_STOP_PARENT"))
+		kill(getppid(), SIGCONT);
 	return WEXITSTATUS(status);
 }

@@ -230,6 +230,8 @@ int cowstat_evsrc_open(struct cowstat_evsrc **out, unsigned int buf_pages, char 
 	attr.watermark = 1;
 	attr.wakeup_watermark = buf_pages * page / 4;
 	attr.disabled = 1;
+	/* read() gives the events lost so far, also those no PERF_RECORD_LOST reported yet. */
+	attr.read_format = PERF_FORMAT_LOST;
 
 	for (cpu = 0; cpu < ncpu; cpu++) {
 		struct ring *r = &s->rings[s->nr];
@@ -506,7 +508,19 @@ void cowstat_evsrc_deliver(struct cowstat_evsrc *s, u64 upto,
 	s->npending -= n;
 }
 
+/*
+ * The kernel writes PERF_RECORD_LOST only when the next record fits, which may never come;
+ * reading the events' lost counts (PERF_FORMAT_LOST) gives the whole number.
+ */
 u64 cowstat_evsrc_lost(const struct cowstat_evsrc *s)
 {
-	return s->lost;
+	u64 lost = 0, v[2];
+	int i;
+
+	for (i = 0; i < s->nr; i++) {
+		if (read(s->rings[i].fd, v, sizeof(v)) != sizeof(v))
+			return s->lost > lost ? s->lost : lost;
+		lost += v[1];
+	}
+	return s->lost > lost ? s->lost : lost;
 }

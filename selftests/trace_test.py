@@ -1,0 +1,274 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0
+"""
+The trace event cowstat:cow_fault and "cowstat trace", in the VM with cowstat.ko loaded
+(run by scripts/guest-run.sh; COWSTAT_KO names the module for the unload test). KTAP output.
+
+  - two known functions write known numbers of pages: the report ranks them, exact counts,
+    their source lines;
+  - under the cow_test scenarios, the events of every process equal the module's counters,
+    class by class, and every class appears with the right fields;
+  - a stalled consumer loses events, and the report says how many;
+  - a live perf consumer holds the module: rmmod fails (EBUSY), then works once it detaches;
+  - the examples of Documentation/cowstat.rst work (perf, bpftrace, trace-cmd);
+  - bad invocations give one line and a non-zero exit.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COWSTAT = os.path.join(TOP, "tools", "cowstat")
+TARGET = os.path.join(TOP, "selftests", "trace_target")
+COW_TEST = os.path.join(TOP, "selftests", "cow_test")
+PAGE = 4096
+CLASSES = ["copy", "reuse", "zero", "file", "thp_reuse", "thp_split", "unshare", "ksm",
+           "shared", "other"]
+
+results = []
+
+
+def test(fn):
+    results.append(fn)
+    return fn
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, what):
+    if not cond:
+        raise Fail(what)
+
+
+def run(args, timeout=600, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def trace_json(args, timeout=600):
+    """cowstat trace -q --json -o FILE <args>: (report, completed process)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as f:
+        p = run([COWSTAT, "trace", "-q", "--json", "-n", "1000", "-o", f.name] + args,
+                timeout=timeout)
+        text = f.read()
+    check(text, "no report (exit %d): %s" % (p.returncode, p.stderr.strip()))
+    return json.loads(text), p
+
+
+def module_procs():
+    p = run([COWSTAT, "ps", "--json"])
+    check(p.returncode == 0, "cowstat ps: " + p.stderr.strip())
+    procs = {}
+    for r in json.loads(p.stdout)["processes"]:
+        # The newest record of a pid (largest start time) wins.
+        if r["pid"] not in procs or r["start_ns"] > procs[r["pid"]]["start_ns"]:
+            procs[r["pid"]] = r
+    return procs
+
+
+def marker_line(name):
+    with open(os.path.join(TOP, "selftests", "trace_target.c")) as f:
+        for n, line in enumerate(f, 1):
+            if name in line:
+                return n
+    raise Fail("marker %s not in trace_target.c" % name)
+
+
+@test
+def two_functions_ranked_exactly():
+    rep, p = trace_json(["--", TARGET, "48", "16"])
+    check(p.returncode == 0, "trace_target exit status %d not passed through" % p.returncode)
+    check(rep["events_dropped"] == 0, "dropped %d events" % rep["events_dropped"])
+    m = re.search(r"child (\d+)", p.stdout)
+    check(m, "trace_target printed no child pid: %r" % p.stdout)
+    child = [x for x in rep["processes"] if x["pid"] == int(m.group(1))]
+    check(len(child) == 1, "child %s not in the report" % m.group(1))
+    locs = child[0]["locations"]
+    la, lb = marker_line("TRACE_TARGET_WRITER_A"), marker_line("TRACE_TARGET_WRITER_B")
+    want = [("writer_a (selftests/trace_target.c:%d)" % la, 48),
+            ("writer_b (selftests/trace_target.c:%d)" % lb, 16)]
+    got = [(x["location"], x["faults"]) for x in locs[:2]]
+    check(got == want, "top locations %s, want %s" % (got, want))
+    for x, (_, n) in zip(locs[:2], want):
+        check(x["copied_bytes"] == n * PAGE and x["classes"]["copy"] == n,
+              "%s: copied %d, copy %d" % (x["location"], x["copied_bytes"],
+                                          x["classes"]["copy"]))
+        check(x["object"] == "trace_target", "object %s" % x["object"])
+    # The family table ranks the same two first.
+    fam = [(x["location"], x["faults"]) for x in rep["locations"][:2]]
+    check(fam == want, "family top locations %s" % fam)
+
+
+@test
+def exit_status_passed_through():
+    p = run([COWSTAT, "trace", "-q", "--", "sh", "-c", "exit 3"])
+    check(p.returncode == 3, "exit status %d, want 3" % p.returncode)
+    check("events dropped: 0" in p.stderr, "report not on stderr: %r" % p.stderr[-300:])
+
+
+@test
+def events_equal_counters_every_class():
+    tests = ["child_copies", "parent_copies_then_reuses", "zero_page",
+             "file_private_read_then_write", "file_private_write_only", "shared_write_notify",
+             "exclusive_reuse", "thp_split_and_reuse", "huge_zero_page",
+             "unshare_attributed_to_target", "ksm"]
+    os.environ["COWSTAT_COW_TESTS"] = " ".join(tests)
+    try:
+        rep, p = trace_json(["--", COW_TEST], timeout=900)
+    finally:
+        del os.environ["COWSTAT_COW_TESTS"]
+    check(p.returncode == 0, "cow_test failed under trace: %s" % p.stdout[-500:])
+    check(rep["events_dropped"] == 0, "dropped %d events" % rep["events_dropped"])
+    mod = module_procs()
+    seen = {c: 0 for c in CLASSES}
+    for x in rep["processes"]:
+        if not x["faults"]:
+            continue
+        r = mod.get(x["pid"])
+        check(r, "pid %d has events but no module record" % x["pid"])
+        check(x["classes"] == r["faults"],
+              "pid %d: events %s != counters %s" % (x["pid"], x["classes"], r["faults"]))
+        check(x["copied_bytes"] == r["copied_bytes"], "pid %d copied bytes" % x["pid"])
+        check(sum(g["faults"] for g in x["regions"]) == x["faults"], "regions sum")
+        for g in x["regions"]:
+            check((g["region"] == "file") == bool(g["file"]) or g["region"] == "other",
+                  "pid %d region %s with file %r" % (x["pid"], g["region"], g["file"]))
+        for c in CLASSES:
+            seen[c] += x["classes"][c]
+        # unshare faults are run by the reader's GUP: no code location of the target.
+        gup = [l for l in x["locations"] if l["location"].startswith("[another process")]
+        check(sum(l["faults"] for l in gup) >= x["classes"]["unshare"],
+              "pid %d: %d unshare but %d GUP locations" %
+              (x["pid"], x["classes"]["unshare"], sum(l["faults"] for l in gup)))
+    missing = [c for c in CLASSES if c != "other" and not seen[c]]
+    check(not missing, "no event of class %s (seen %s)" % (missing, seen))
+
+
+@test
+def stalled_consumer_drops_are_counted():
+    # The command stops cowstat (its parent) for the whole workload: a 1-page buffer fills.
+    os.environ["TRACE_TARGET_STOP_PARENT"] = "1"
+    try:
+        rep, p = trace_json(["-b", "1", "--", TARGET, "1000", "0"])
+        p2 = run([COWSTAT, "trace", "-q", "-b", "1", "--", TARGET, "1000", "0"])
+    finally:
+        del os.environ["TRACE_TARGET_STOP_PARENT"]
+    check(p.returncode == 0, "exit %d" % p.returncode)
+    total = sum(x["faults"] for x in rep["processes"])
+    mod = module_procs()
+    counted = sum(sum(mod[x["pid"]]["faults"].values()) for x in rep["processes"]
+                  if x["pid"] in mod)
+    check(rep["events_dropped"] > 0, "nothing dropped (%d events)" % total)
+    check(total < counted, "%d events, %d counted: nothing missing?" % (total, counted))
+    check(total + rep["events_dropped"] >= counted,
+          "%d events + %d dropped < %d counted: drops hidden" %
+          (total, rep["events_dropped"], counted))
+    m = re.search(r"events dropped: (\d+) \(a ring buffer was full", p2.stderr)
+    check(m and int(m.group(1)) > 0, "text report hides the drops: %r" % p2.stderr[-300:])
+
+
+@test
+def unload_with_live_consumer():
+    ko = os.environ.get("COWSTAT_KO")
+    check(ko, "COWSTAT_KO not set")
+    load = subprocess.Popen([TARGET, "20000", "0"], stdout=subprocess.DEVNULL)
+    perf = subprocess.Popen(["perf", "record", "-q", "-e", "cowstat:cow_fault", "-a", "-o",
+                             "/tmp/trace_test.perf", "--", "sleep", "8"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    busy = run(["rmmod", "cowstat"])
+    perf_err = perf.communicate(timeout=120)[1]
+    load.wait(timeout=300)
+    check(perf.returncode == 0, "perf record: %s" % perf_err.strip())
+    check(busy.returncode != 0 and "in use" in busy.stderr,
+          "rmmod with perf attached: exit %d %r" % (busy.returncode, busy.stderr))
+    check(os.path.isdir("/sys/kernel/debug/cowstat"), "module gone while in use")
+    check(run(["rmmod", "cowstat"]).returncode == 0, "rmmod after perf detached")
+    p = run(["insmod", ko])
+    check(p.returncode == 0, "insmod again: " + p.stderr)
+
+
+@test
+def doc_example_perf_record_g():
+    with tempfile.TemporaryDirectory() as d:
+        data = os.path.join(d, "perf.data")
+        p = run(["perf", "record", "-q", "-e", "cowstat:cow_fault", "-g", "-o", data, "--",
+                 TARGET, "32", "0"])
+        check(p.returncode == 0, "perf record: " + p.stderr.strip())
+        p = run(["perf", "script", "-i", data])
+        check(p.returncode == 0, "perf script: " + p.stderr.strip())
+    copies = re.findall(r"cowstat:cow_fault: pid=\d+ class=copy region=anon ", p.stdout)
+    check(len(copies) >= 32, "%d copy events in perf script" % len(copies))
+    check("writer_a" in p.stdout, "no user stack through writer_a in perf script")
+
+
+@test
+def doc_example_bpftrace():
+    prog = ('tracepoint:cowstat:cow_fault /comm == "trace_target"/ '
+            '{ @[ustack(3), args->class] = count(); } interval:s:30 { exit(); }')
+    bt = subprocess.Popen(["bpftrace", "-e", prog], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    # Wait until the probes are attached (bpftrace prints it) before running the workload.
+    line = bt.stdout.readline()
+    check("Attaching" in line, "bpftrace: %r %s" % (line, bt.stderr.read() if bt.poll() else ""))
+    run([TARGET, "24", "0"])
+    out, err = bt.communicate(timeout=max(1, deadline - time.time()) + 60)
+    check(bt.returncode == 0, "bpftrace: " + err.strip())
+    blocks = [b for b in out.split("@[") if "writer_a+" in b]
+    check(any(re.search(r", 0\]: 24\s*$", b) for b in blocks),
+          "no 24 copies through writer_a in: %r" % out[-800:])
+
+
+@test
+def doc_example_trace_cmd():
+    with tempfile.TemporaryDirectory() as d:
+        data = os.path.join(d, "trace.dat")
+        p = run(["trace-cmd", "record", "-q", "-o", data, "-e", "cowstat:cow_fault", "-f",
+                 "class == 0", "--", TARGET, "20", "0"])
+        check(p.returncode == 0, "trace-cmd record: " + (p.stderr or p.stdout)[-300:])
+        p = run(["trace-cmd", "report", "-i", data])
+    lines = [l for l in p.stdout.splitlines() if "cow_fault:" in l]
+    check(len(lines) >= 20, "%d events in trace-cmd report" % len(lines))
+    check(all("class=copy" in l for l in lines), "filter class == 0 let others through")
+
+
+@test
+def bad_invocations_one_line():
+    cases = [(["-b", "3", "--", "true"], 2), (["-p", "999999"], 1), ([], 2),
+             (["-p", "1", "--tree", "1"], 2), (["--", "/nonexistent/cmd"], 1)]
+    for args, rc in cases:
+        p = run([COWSTAT, "trace", "-q"] + args)
+        lines = p.stderr.strip().splitlines()
+        check(p.returncode == rc and len(lines) >= 1 and lines[-1].startswith("cowstat: "),
+              "%s: exit %d %r" % (args, p.returncode, p.stderr))
+        if rc == 1:
+            check(len(lines) == 1, "%s: %d lines" % (args, len(lines)))
+
+
+def main():
+    print("TAP version 13")
+    print("1..%d" % len(results))
+    failed = 0
+    for n, fn in enumerate(results, 1):
+        try:
+            fn()
+            print("ok %d %s" % (n, fn.__name__))
+        except Exception as e:  # a failure, or the test itself broke: both are failures
+            failed += 1
+            for line in ("%s: %s" % (type(e).__name__, e)).splitlines():
+                print("# " + line)
+            print("not ok %d %s" % (n, fn.__name__))
+        sys.stdout.flush()
+    print("# %s: %d / %d tests passed." % ("PASSED" if not failed else "FAILED",
+                                          len(results) - failed, len(results)))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
