@@ -188,6 +188,33 @@ static int json_valid(const char *s)
 	return rc;
 }
 
+/*
+ * 0 if s is a JSON Lines stream of exactly n documents, each parsed on its own by python3's
+ * json module, with the keys of a top refresh.
+ */
+static int top_json_lines_valid(const char *s, int n)
+{
+	char path[] = "/tmp/cowstat-jsonl.XXXXXX", cmd[512];
+	int fd = mkstemp(path), rc;
+	size_t len = strlen(s);
+
+	if (fd < 0 || write(fd, s, len) != (ssize_t)len)
+		abort();
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "python3 -c 'import json, sys\n"
+		 "t = open(sys.argv[1]).read()\n"
+		 "assert t.endswith(\"\\n\"), t\n"
+		 "docs = [json.loads(l) for l in t[:-1].split(\"\\n\")]\n"
+		 "assert len(docs) == %d, len(docs)\n"
+		 "keys = {\"time_ns\", \"interval_s\", \"page_size\", \"processes\"}\n"
+		 "assert all(set(d) == keys for d in docs), docs\n"
+		 "assert all(a[\"time_ns\"] < b[\"time_ns\"] for a, b in zip(docs, docs[1:]))\n"
+		 "' %s >&2", n, path);
+	rc = system(cmd);
+	unlink(path);
+	return rc;
+}
+
 static int module_absent(void)
 {
 	struct stat st;
@@ -222,6 +249,24 @@ TEST(ps_json_valid)
 	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "\"comm\": \"we ird\\\"\""));
 	EXPECT_NE(NULL, strstr(r.out, "\"copied_bytes\": 294912"));
+	no_fake_module();
+}
+
+/* top --json -n N: JSON Lines, one document per refresh, each on one line. */
+TEST(top_json_lines)
+{
+	struct result r;
+
+	fake_module();
+	run(&r, (char *const[]){ "cowstat", "top", "--json", "-n", "3", "-d", "0.05", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(3, lines(r.out)) TH_LOG("%s", r.out);
+	EXPECT_EQ(0, top_json_lines_valid(r.out, 3)) TH_LOG("%s", r.out);
+	run(&r, (char *const[]){ "cowstat", "top", "--json", "-d", "0.05", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, top_json_lines_valid(r.out, 1)) TH_LOG("%s", r.out);
+	/* One refresh is also one plain JSON document. */
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
 	no_fake_module();
 }
 
