@@ -228,6 +228,19 @@ TEST_F(tool, module_and_pagemap_agree)
 			"assert d[\"family\"] == p[\"family\"], (d[\"family\"], p[\"family\"])\n"
 			"assert d[\"pairs\"] == p[\"pairs\"], (d[\"pairs\"], p[\"pairs\"])\n",
 			args));
+	/* show too: the same sharing figures, per region, from both backends. */
+	for (i = 0; i < f.n; i++) {
+		ASSERT_EQ(0, sh("COWSTAT_BACKEND=module %s show --json %d > /tmp/cowstat-show-m.json",
+				tool, f.pids[i]));
+		ASSERT_EQ(0, sh("COWSTAT_BACKEND=pagemap %s show --json %d > /tmp/cowstat-show-p.json",
+				tool, f.pids[i]));
+		EXPECT_EQ(0, py("/tmp/cowstat-show-m.json",
+				"p = json.load(open(\"/tmp/cowstat-show-p.json\"))\n"
+				"m, q = d[\"sharing\"], p[\"sharing\"]\n"
+				"assert (m.pop(\"backend\"), q.pop(\"backend\")) == (\"module\", \"pagemap\")\n"
+				"m.pop(\"method\"), q.pop(\"method\")\n"
+				"assert m == q, (m, q)\n", ""));
+	}
 	/* Unknown backend names are refused in one line. */
 	EXPECT_EQ(1, sh("COWSTAT_BACKEND=nosuch %s tree %d 2>/dev/null", tool, f.pids[0]));
 	/* ps and top see the family. */
