@@ -228,19 +228,6 @@ TEST_F(tool, module_and_pagemap_agree)
 			"assert d[\"family\"] == p[\"family\"], (d[\"family\"], p[\"family\"])\n"
 			"assert d[\"pairs\"] == p[\"pairs\"], (d[\"pairs\"], p[\"pairs\"])\n",
 			args));
-	/* show too: the same sharing figures, per region, from both backends. */
-	for (i = 0; i < f.n; i++) {
-		ASSERT_EQ(0, sh("COWSTAT_BACKEND=module %s show --json %d > /tmp/cowstat-show-m.json",
-				tool, f.pids[i]));
-		ASSERT_EQ(0, sh("COWSTAT_BACKEND=pagemap %s show --json %d > /tmp/cowstat-show-p.json",
-				tool, f.pids[i]));
-		EXPECT_EQ(0, py("/tmp/cowstat-show-m.json",
-				"p = json.load(open(\"/tmp/cowstat-show-p.json\"))\n"
-				"m, q = d[\"sharing\"], p[\"sharing\"]\n"
-				"assert (m.pop(\"backend\"), q.pop(\"backend\")) == (\"module\", \"pagemap\")\n"
-				"m.pop(\"method\"), q.pop(\"method\")\n"
-				"assert m == q, (m, q)\n", ""));
-	}
 	/* Unknown backend names are refused in one line. */
 	EXPECT_EQ(1, sh("COWSTAT_BACKEND=nosuch %s tree %d 2>/dev/null", tool, f.pids[0]));
 	/* ps and top see the family. */
@@ -267,6 +254,30 @@ TEST_F(tool, module_and_pagemap_agree)
 	ASSERT_EQ(0, sh("%s ps --json -t %d > /tmp/cowstat-ps.json", tool, f.pids[0]));
 	EXPECT_EQ(0, py("/tmp/cowstat-ps.json",
 			"assert all(p[\"state\"] == \"exited\" for p in d[\"processes\"]), d\n", ""));
+}
+
+/* show of every member of a frozen family: the same sharing, per region, on both backends. */
+TEST_F(tool, show_backends_agree)
+{
+	char pids[64];
+	struct fam f;
+
+	ASSERT_EQ(0, fam_start(&f, "-n 200 -c 3 -k 11,22,33 -p 44"));
+	ASSERT_EQ(4, f.n);
+	snprintf(pids, sizeof(pids), "%d %d %d %d", f.pids[0], f.pids[1], f.pids[2], f.pids[3]);
+	ASSERT_EQ(0, sh("for p in %s; do for b in module pagemap; do COWSTAT_BACKEND=$b "
+			"%s show --json $p > /tmp/cowstat-show-$b-$p.json || exit 1; done; done",
+			pids, tool));
+	EXPECT_EQ(0, sh("python3 -c 'import json, sys\n"
+			"for p in sys.argv[1:]:\n"
+			"  m, q = (json.load(open(\"/tmp/cowstat-show-%%s-%%s.json\" %% (b, p)))[\"sharing\"]\n"
+			"          for b in (\"module\", \"pagemap\"))\n"
+			"  assert (m.pop(\"backend\"), q.pop(\"backend\")) == (\"module\", \"pagemap\")\n"
+			"  m.pop(\"method\"), q.pop(\"method\")\n"
+			"  assert m == q, (p, m, q)\n"
+			"  assert m[\"regions\"][\"heap\"][\"mapped_pages\"] == 200, m\n"
+			"' %s", pids));
+	fam_stop(&f);
 }
 
 /* How many times @needle occurs in the file @path (a terminal typescript). */
