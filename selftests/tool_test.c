@@ -237,10 +237,16 @@ TEST_F(tool, module_and_pagemap_agree)
 			"assert sorted(P) == sorted(a), (sorted(P), a)\n"
 			"assert P[a[0]][\"faults\"][\"copy\"] >= 44 and P[a[3]][\"faults\"][\"copy\"] >= 33\n",
 			args));
-	ASSERT_EQ(0, sh("%s top -n 1 -d 0.2 --json -t %d > /tmp/cowstat-top.json", tool,
+	/* top --json is JSON Lines: one document per refresh, each parsed on its own. */
+	ASSERT_EQ(0, sh("%s top -n 3 -d 0.2 --json -t %d > /tmp/cowstat-top.jsonl", tool,
 			f.pids[0]));
-	EXPECT_EQ(0, py("/tmp/cowstat-top.json",
-			"assert {p[\"pid\"] for p in d[\"processes\"]} <= set(a), d\n", args));
+	EXPECT_EQ(0, sh("python3 -c 'import json, sys\n"
+			"a = {int(x) for x in sys.argv[2:]}\n"
+			"L = open(sys.argv[1]).read().splitlines()\n"
+			"assert len(L) == 3, L\n"
+			"for d in map(json.loads, L):\n"
+			"  assert {p[\"pid\"] for p in d[\"processes\"]} <= a, d\n"
+			"' /tmp/cowstat-top.jsonl %s", args));
 	EXPECT_EQ(0, sh("%s top -n 2 -d 0.1 -p %d | grep -q BREAKS/S", tool, f.pids[0]));
 	EXPECT_EQ(0, sh("%s show %d | grep -q 'by region'", tool, f.pids[1]));
 	fam_stop(&f);
@@ -248,6 +254,30 @@ TEST_F(tool, module_and_pagemap_agree)
 	ASSERT_EQ(0, sh("%s ps --json -t %d > /tmp/cowstat-ps.json", tool, f.pids[0]));
 	EXPECT_EQ(0, py("/tmp/cowstat-ps.json",
 			"assert all(p[\"state\"] == \"exited\" for p in d[\"processes\"]), d\n", ""));
+}
+
+/* show of every member of a frozen family: the same sharing, per region, on both backends. */
+TEST_F(tool, show_backends_agree)
+{
+	char pids[64];
+	struct fam f;
+
+	ASSERT_EQ(0, fam_start(&f, "-n 200 -c 3 -k 11,22,33 -p 44"));
+	ASSERT_EQ(4, f.n);
+	snprintf(pids, sizeof(pids), "%d %d %d %d", f.pids[0], f.pids[1], f.pids[2], f.pids[3]);
+	ASSERT_EQ(0, sh("for p in %s; do for b in module pagemap; do COWSTAT_BACKEND=$b "
+			"%s show --json $p > /tmp/cowstat-show-$b-$p.json || exit 1; done; done",
+			pids, tool));
+	EXPECT_EQ(0, sh("python3 -c 'import json, sys\n"
+			"for p in sys.argv[1:]:\n"
+			"  m, q = (json.load(open(\"/tmp/cowstat-show-%%s-%%s.json\" %% (b, p)))[\"sharing\"]\n"
+			"          for b in (\"module\", \"pagemap\"))\n"
+			"  assert (m.pop(\"backend\"), q.pop(\"backend\")) == (\"module\", \"pagemap\")\n"
+			"  m.pop(\"method\"), q.pop(\"method\")\n"
+			"  assert m == q, (p, m, q)\n"
+			"  assert m[\"regions\"][\"heap\"][\"mapped_pages\"] == 200, m\n"
+			"' %s", pids));
+	fam_stop(&f);
 }
 
 /* How many times @needle occurs in the file @path (a terminal typescript). */

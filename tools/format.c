@@ -138,6 +138,12 @@ void cowstat_json_init(struct cowstat_json *j, FILE *f)
 	j->f = f;
 }
 
+void cowstat_json_init_line(struct cowstat_json *j, FILE *f)
+{
+	cowstat_json_init(j, f);
+	j->compact = 1;
+}
+
 static void json_string(FILE *f, const char *s)
 {
 	fputc('"', f);
@@ -160,11 +166,12 @@ static void json_member(struct cowstat_json *j, const char *key)
 	if (j->depth > 0) {
 		if (j->count[j->depth]++)
 			fputc(',', j->f);
-		fprintf(j->f, "\n%*s", 2 * j->depth, "");
+		if (!j->compact)
+			fprintf(j->f, "\n%*s", 2 * j->depth, "");
 	}
 	if (key) {
 		json_string(j->f, key);
-		fputs(": ", j->f);
+		fputs(j->compact ? ":" : ": ", j->f);
 	}
 }
 
@@ -183,7 +190,7 @@ void cowstat_json_close(struct cowstat_json *j, char bracket)
 
 	if (j->depth > 0)
 		j->depth--;
-	if (had)
+	if (had && !j->compact)
 		fprintf(j->f, "\n%*s", 2 * j->depth, "");
 	fputc(bracket, j->f);
 }

@@ -44,11 +44,15 @@ void cowstat_table_free(struct cowstat_table *t);
 /* A streaming JSON writer; keys are NULL inside arrays. */
 struct cowstat_json {
 	FILE *f;
+	int compact;		/* the whole document on one line */
 	int depth;
 	int count[COWSTAT_JSON_DEPTH];
 };
 
+/* An indented document. */
 void cowstat_json_init(struct cowstat_json *j, FILE *f);
+/* A document on one line, without spaces: one line of a JSON Lines stream (top). */
+void cowstat_json_init_line(struct cowstat_json *j, FILE *f);
 void cowstat_json_open(struct cowstat_json *j, const char *key, char bracket);
 void cowstat_json_close(struct cowstat_json *j, char bracket);
 void cowstat_json_u64(struct cowstat_json *j, const char *key, u64 v);

@@ -163,7 +163,7 @@ static int scan_proc(struct pm_ctx *c, struct cowstat_share_proc *p, struct fram
 	FILE *maps;
 	int pm, r = 0;
 
-	if (cowstat_pstat_read(p->pid, &st))
+	if (cowstat_pstat_read(p->pid, &st) || st.state == 'Z' || st.state == 'X')
 		return -ESRCH;
 	p->ppid = st.ppid;
 	snprintf(p->comm, sizeof(p->comm), "%s", st.comm);
@@ -198,6 +198,12 @@ static int scan_proc(struct pm_ctx *c, struct cowstat_share_proc *p, struct fram
 	}
 	close(pm);
 	fclose(maps);
+	/*
+	 * A process that exited during the scan reads as fewer mappings (none once it is a
+	 * zombie) or as a short pagemap: its figures are not a measurement.
+	 */
+	if (!r && !cowstat_pid_alive(p->pid))
+		r = -ESRCH;
 	if (r == -EIO)
 		snprintf(err, COWSTAT_ERR_MAX, "/proc/kpagecount: read failed");
 	return r;

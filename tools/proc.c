@@ -43,10 +43,23 @@ int cowstat_pstat_read(int pid, struct cowstat_pstat *st)
 	snprintf(st->comm, sizeof(st->comm), "%.*s", (int)(close_paren - open_paren - 1),
 		 open_paren + 1);
 	/* After "comm)": state ppid pgrp session tty_nr tpgid flags */
-	if (sscanf(close_paren + 1, " %*c %d %*d %*d %*d %*d %llu", &st->ppid, &flags) != 2)
+	if (sscanf(close_paren + 1, " %c %d %*d %*d %*d %*d %llu", &st->state, &st->ppid,
+		   &flags) != 3)
 		return -EINVAL;
 	st->kthread = !!(flags & PF_KTHREAD);
 	return 0;
+}
+
+static int exited(const struct cowstat_pstat *st)
+{
+	return st->state == 'Z' || st->state == 'X' || st->state == 'x';
+}
+
+int cowstat_pid_alive(int pid)
+{
+	struct cowstat_pstat st;
+
+	return !cowstat_pstat_read(pid, &st) && !exited(&st);
 }
 
 static int cmp_ppid_pid(const void *a, const void *b)
@@ -92,7 +105,8 @@ int cowstat_proc_family(int root, struct cowstat_pstat **outp, int **depthp)
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
-		if (cowstat_pstat_read(atoi(de->d_name), &st) || st.kthread)
+		/* Zombies have no memory left, and no children (those were reparented). */
+		if (cowstat_pstat_read(atoi(de->d_name), &st) || st.kthread || exited(&st))
 			continue;
 		if (n == cap) {
 			void *nv;
@@ -131,4 +145,7 @@ void cowstat_proc_check_user(int pid, struct cowstat_pstat *st)
 	if (st->kthread)
 		cowstat_fatal("%d (%s) is a kernel thread: it has no user memory to share", pid,
 			      st->comm);
+	if (exited(st))
+		cowstat_fatal("process %d (%s) has exited (a zombie, not yet reaped by %d)", pid,
+			      st->comm, st->ppid);
 }

@@ -9,10 +9,18 @@ struct cowstat_pstat {
 	int pid, ppid;
 	char comm[COWSTAT_COMM_MAX];
 	int kthread;
+	char state;		/* R, S, D, Z (zombie), X (dead), ... */
 };
 
 /* 0, or -errno (-ESRCH when the process does not exist or is gone). */
 int cowstat_pstat_read(int pid, struct cowstat_pstat *st);
+
+/*
+ * 1 if @pid still has an address space to read: it exists and is not a zombie. A process that
+ * exits keeps its /proc/PID, with empty maps, until it is reaped: readers must not take that
+ * for a process without memory.
+ */
+int cowstat_pid_alive(int pid);
 
 /*
  * @root and its live descendants, parents before children, in pid order among siblings
@@ -20,7 +28,10 @@ int cowstat_pstat_read(int pid, struct cowstat_pstat *st);
  */
 int cowstat_proc_family(int root, struct cowstat_pstat **out, int **depth);
 
-/* Exit with one line when @pid cannot be inspected: no such process, or a kernel thread. */
+/*
+ * Exit with one line when @pid cannot be inspected: no such process, a zombie, or a kernel
+ * thread.
+ */
 void cowstat_proc_check_user(int pid, struct cowstat_pstat *st);
 
 #endif /* _COWSTAT_PROC_H */

@@ -105,24 +105,26 @@ int cowstat_cmd_show(int argc, char **argv)
 	} else {
 		nomod = why;
 	}
-	r = cowstat_pstat_read(pid, &st);
-	if (r == -ESRCH && !rec)
-		cowstat_fatal("no such process: %d", pid);
-	if (!r && st.kthread)
-		cowstat_fatal("%d (%s) is a kernel thread: it has no user memory to share", pid,
-			      st.comm);
-	if (!r && (!rec || !rec->exited)) {
+	if (!rec || !rec->exited) {
+		/*
+		 * Without a record the process must be there now; with a live record, a process
+		 * gone since the module was read has exited while being read.
+		 */
+		if (!rec)
+			cowstat_proc_check_user(pid, &st);
+		r = cowstat_pstat_read(pid, &st);
+		if (!r && st.kthread)
+			cowstat_fatal("%d (%s) is a kernel thread: it has no user memory to share",
+				      pid, st.comm);
+		if (r || !cowstat_pid_alive(pid))
+			cowstat_fatal("process %d exited while being read", pid);
 		be = cowstat_share_backend_select();
 		if (be->snapshot(&pid, 1, 0, &share, err))
 			cowstat_fatal("%s", err);
-		if (share.procs[0].gone) {
-			if (!rec)
-				cowstat_fatal("process %d exited while being read", pid);
-			be->release(&share);
-		} else {
-			have_share = 1;
-			limits = be->limits();
-		}
+		if (share.procs[0].gone)
+			cowstat_fatal("process %d exited while being read", pid);
+		have_share = 1;
+		limits = be->limits();
 	}
 	if (nomod)
 		fprintf(stderr, "%s: fault counters unavailable: %s\n", cowstat_prog, nomod);

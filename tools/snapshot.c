@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +39,11 @@ static const char *snap_limits(void)
 	return NULL;
 }
 
-/* Write @cmd and read the report of the same open file into a malloc'd string. */
-static char *snap_take(const char *cmd, char *err)
+/*
+ * Write @cmd and read the report of the same open file into a malloc'd string. On failure,
+ * NULL with err set and *errnum the errno (ESRCH, ENOENT: the process is gone or a zombie).
+ */
+static char *snap_take(const char *cmd, char *err, int *errnum)
 {
 	size_t len = 0, cap = 1 << 16;
 	char path[512], *buf, *nb;
@@ -49,13 +51,17 @@ static char *snap_take(const char *cmd, char *err)
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", cowstat_module_dir(), COWSTAT_FILE_SNAPSHOT);
+	*errnum = 0;
 	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
+		*errnum = errno;
 		snprintf(err, COWSTAT_ERR_MAX, "%.100s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (write(fd, cmd, strlen(cmd)) != (ssize_t)strlen(cmd)) {
-		snprintf(err, COWSTAT_ERR_MAX, "snapshot '%.40s': %s", cmd, strerror(errno));
+		*errnum = errno;
+		snprintf(err, COWSTAT_ERR_MAX, "snapshot '%.*s': %s", (int)strcspn(cmd, "\n"),
+			 cmd, strerror(errno));
 		close(fd);
 		return NULL;
 	}
@@ -239,13 +245,19 @@ static int snap_snapshot(const int *pids, size_t n, unsigned int flags,
 	char cmd[64], *rep;
 	int *matrix_pids;
 	size_t i, members;
-	int ret;
+	int ret, e;
 
 	memset(out, 0, sizeof(*out));
 	if (!n)
 		return cowstat_pagemap_backend.snapshot(pids, n, flags, out, err);
 	snprintf(cmd, sizeof(cmd), "%s %d\n", n == 1 ? "pid" : "tree", pids[0]);
-	rep = snap_take(cmd, err);
+	rep = snap_take(cmd, err, &e);
+	/*
+	 * pids[0] exited (ESRCH) or is a zombie (ENOENT) since it was found: pagemap marks exactly
+	 * the processes that are gone and measures the others.
+	 */
+	if (!rep && (e == ESRCH || e == ENOENT))
+		return cowstat_pagemap_backend.snapshot(pids, n, flags, out, err);
 	if (!rep)
 		return -1;
 	out->procs = calloc(n, sizeof(*out->procs));
@@ -276,7 +288,7 @@ static int snap_snapshot(const int *pids, size_t n, unsigned int flags,
 		goto out;
 	/* A live pid asked for but not a member: let pagemap measure exactly this set. */
 	for (i = 0; i < n; i++) {
-		if (out->procs[i].gone && !kill(pids[i], 0)) {
+		if (out->procs[i].gone && cowstat_pid_alive(pids[i])) {
 			free(rep);
 			free(matrix_pids);
 			free(out->procs);

@@ -3,7 +3,8 @@
  * cowstat top: processes sorted by COW break rate, the breaks being the faults that copy or
  * allocate a page (copy, zero, file, unshare, ksm), counted between two reads of procs.
  * On a terminal it redraws with ANSI escapes until q or Ctrl-C and restores the terminal;
- * otherwise it prints -n snapshots (1 by default).
+ * otherwise it prints -n snapshots (1 by default); with --json as JSON Lines, one document per
+ * line, so that a stream of refreshes can be read line by line by any JSON parser.
  */
 #include <errno.h>
 #include <poll.h>
@@ -28,7 +29,8 @@ static void top_help(FILE *f)
 	fprintf(f, "usage: %s top [-d SECS] [-n N] [-p PID | -t PID] [--json] [--bytes|--pages]\n\n"
 		"Processes sorted by COW break rate (copy + zero + file + unshare + ksm faults per\n"
 		"second), refreshed every -d seconds. q or Ctrl-C quits. When the output is not a\n"
-		"terminal, prints -n snapshots (default 1) and exits.\n\n"
+		"terminal, prints -n snapshots (default 1) and exits. --json prints JSON Lines:\n"
+		"one document per refresh, each on one line.\n\n"
 		"  -d SECS  refresh interval, default 1 (decimals allowed)\n"
 		"  -n N     stop after N refreshes\n"
 		"  -p PID   only PID\n"
@@ -36,7 +38,7 @@ static void top_help(FILE *f)
 		"examples:\n"
 		"  sudo %s top\n"
 		"  sudo %s top -t $(pgrep -o gunicorn) -d 0.5\n"
-		"  sudo %s top -n 1 --json\n",
+		"  sudo %s top -n 10 --json | jq -c '.processes[0]'\n",
 		cowstat_prog, cowstat_prog, cowstat_prog, cowstat_prog);
 }
 
@@ -169,13 +171,15 @@ static void print_rows(struct row *rows, size_t n, double dt, int lines)
 	cowstat_table_free(&t);
 }
 
-static void json_rows(struct row *rows, size_t n, double dt)
+/* One refresh as one line of a JSON Lines stream: every line is a document of its own. */
+static void json_rows(struct row *rows, size_t n, double dt, u64 t)
 {
 	struct cowstat_json j;
 	size_t i;
 
-	cowstat_json_init(&j, stdout);
+	cowstat_json_init_line(&j, stdout);
 	cowstat_json_open(&j, NULL, '{');
+	cowstat_json_u64(&j, "time_ns", t);
 	cowstat_json_double(&j, "interval_s", dt);
 	cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
 	cowstat_json_open(&j, "processes", '[');
@@ -279,7 +283,7 @@ int cowstat_cmd_top(int argc, char **argv)
 		}
 		qsort(rows, k, sizeof(*rows), cmp_rate);
 		if (cowstat_opts.json) {
-			json_rows(rows, k, dt);
+			json_rows(rows, k, dt, t_cur);
 		} else {
 			if (tty_raw)
 				fputs("\033[H\033[2J", stdout);

@@ -8,6 +8,8 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <grp.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,8 +36,8 @@ static void slurp(FILE *f, char *buf, size_t size)
 	fclose(f);
 }
 
-/* Run the tool with the given arguments, capturing stdout and stderr. */
-static void run(struct result *r, char *const argv[])
+/* Run the tool as @uid (-1: as we are), capturing stdout and stderr. */
+static void run_as(struct result *r, uid_t uid, char *const argv[])
 {
 	const char *tool = getenv("COWSTAT") ? : "tools/cowstat";
 	FILE *out = tmpfile(), *err = tmpfile();
@@ -49,6 +51,8 @@ static void run(struct result *r, char *const argv[])
 	if (pid == 0) {
 		dup2(fileno(out), 1);
 		dup2(fileno(err), 2);
+		if (uid != (uid_t)-1 && (setgroups(0, NULL) || setgid(uid) || setuid(uid)))
+			_exit(126);
 		execv(tool, argv);
 		_exit(127);
 	}
@@ -56,6 +60,12 @@ static void run(struct result *r, char *const argv[])
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 	slurp(out, r->out, sizeof(r->out));
 	slurp(err, r->err, sizeof(r->err));
+}
+
+/* Run the tool with the given arguments, capturing stdout and stderr. */
+static void run(struct result *r, char *const argv[])
+{
+	run_as(r, -1, argv);
 }
 
 static int lines(const char *s)
@@ -188,6 +198,33 @@ static int json_valid(const char *s)
 	return rc;
 }
 
+/*
+ * 0 if s is a JSON Lines stream of exactly n documents, each parsed on its own by python3's
+ * json module, with the keys of a top refresh.
+ */
+static int top_json_lines_valid(const char *s, int n)
+{
+	char path[] = "/tmp/cowstat-jsonl.XXXXXX", cmd[512];
+	int fd = mkstemp(path), rc;
+	size_t len = strlen(s);
+
+	if (fd < 0 || write(fd, s, len) != (ssize_t)len)
+		abort();
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "python3 -c 'import json, sys\n"
+		 "t = open(sys.argv[1]).read()\n"
+		 "assert t.endswith(\"\\n\"), t\n"
+		 "docs = [json.loads(l) for l in t[:-1].split(\"\\n\")]\n"
+		 "assert len(docs) == %d, len(docs)\n"
+		 "keys = {\"time_ns\", \"interval_s\", \"page_size\", \"processes\"}\n"
+		 "assert all(set(d) == keys for d in docs), docs\n"
+		 "assert all(a[\"time_ns\"] < b[\"time_ns\"] for a, b in zip(docs, docs[1:]))\n"
+		 "' %s >&2", n, path);
+	rc = system(cmd);
+	unlink(path);
+	return rc;
+}
+
 static int module_absent(void)
 {
 	struct stat st;
@@ -209,6 +246,14 @@ TEST(ps_plain_aligned)
 	EXPECT_EQ(0, r.status);
 	EXPECT_EQ(NULL, strstr(r.out, "bash"));
 	EXPECT_NE(NULL, strstr(r.out, "\n240 ")) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, " 60 ")) TH_LOG("%s", r.out);
+	EXPECT_EQ(NULL, strstr(r.out, "240K")) TH_LOG("%s", r.out);
+	/* --bytes: 60 pages of 4 KiB, and copied_bytes exactly. */
+	run(&r, (char *const[]){ "cowstat", "ps", "--bytes", "-p", "239", NULL });
+	EXPECT_EQ(0, r.status);
+	EXPECT_NE(NULL, strstr(r.out, " 245760 ")) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, " 294912")) TH_LOG("%s", r.out);
+	EXPECT_EQ(NULL, strstr(r.out, "240K")) TH_LOG("%s", r.out);
 	no_fake_module();
 }
 
@@ -222,6 +267,24 @@ TEST(ps_json_valid)
 	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
 	EXPECT_NE(NULL, strstr(r.out, "\"comm\": \"we ird\\\"\""));
 	EXPECT_NE(NULL, strstr(r.out, "\"copied_bytes\": 294912"));
+	no_fake_module();
+}
+
+/* top --json -n N: JSON Lines, one document per refresh, each on one line. */
+TEST(top_json_lines)
+{
+	struct result r;
+
+	fake_module();
+	run(&r, (char *const[]){ "cowstat", "top", "--json", "-n", "3", "-d", "0.05", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(3, lines(r.out)) TH_LOG("%s", r.out);
+	EXPECT_EQ(0, top_json_lines_valid(r.out, 3)) TH_LOG("%s", r.out);
+	run(&r, (char *const[]){ "cowstat", "top", "--json", "-d", "0.05", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, top_json_lines_valid(r.out, 1)) TH_LOG("%s", r.out);
+	/* One refresh is also one plain JSON document. */
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
 	no_fake_module();
 }
 
@@ -273,15 +336,19 @@ TEST(fuzz_module_files)
 				len = pos;	/* truncate */
 		}
 		put(it % 2 ? "procs" : "regions", buf, len);
-		if (it % 3)
+		/* show of an exited record reads procs and regions, and no /proc. */
+		if (!(it % 2))
+			run(&r, (char *const[]){ "cowstat", "show", it % 4 ? "--json" : "--pages",
+				"240", NULL });
+		else if (it % 3)
 			run(&r, (char *const[]){ "cowstat", "ps", "--json", NULL });
-		else if (it % 2)
+		else if (it % 5)
 			run(&r, (char *const[]){ "cowstat", "top", "--json", "-d", "0.05", NULL });
 		else
 			run(&r, (char *const[]){ "cowstat", "ps", "-t", "237", NULL });
 		ASSERT_TRUE(r.status == 0 || r.status == 1) TH_LOG("iteration %d", it);
 		EXPECT_GE(1, lines(r.err)) TH_LOG("iteration %d: %s", it, r.err);
-		if (r.status == 0 && it % 10 == 1)
+		if (r.status == 0 && (it % 10 == 1 || it % 10 == 2))
 			EXPECT_EQ(0, json_valid(r.out)) TH_LOG("iteration %d", it);
 	}
 	no_fake_module();
@@ -442,6 +509,223 @@ TEST(show_without_module)
 	run(&r, (char *const[]){ "cowstat", "show", pid, NULL });
 	EXPECT_EQ(0, r.status);
 	EXPECT_NE(NULL, strstr(r.out, "sharing now (pagemap")) TH_LOG("%s", r.out);
+}
+
+/* version --json: the tool's version always, the module's when it can be read. */
+TEST(version_json)
+{
+	struct result r;
+
+	fake_module();
+	run(&r, (char *const[]){ "cowstat", "version", "--json", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "\"tool_version\": \"" COWSTAT_VERSION "\""));
+	EXPECT_NE(NULL, strstr(r.out, "\"module\": {")) TH_LOG("%s", r.out);
+	put("version", "module_version 0.9.0\ninterface_version 3\n", 41);
+	run(&r, (char *const[]){ "cowstat", "version", "--json", NULL });
+	EXPECT_EQ(1, r.status);
+	EXPECT_EQ(1, lines(r.err)) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "\"interface_version\": 3")) TH_LOG("%s", r.out);
+	no_fake_module();
+	if (!module_absent())
+		return;
+	run(&r, (char *const[]){ "cowstat", "version", "--json", NULL });
+	EXPECT_EQ(1, r.status);
+	EXPECT_EQ(1, lines(r.err)) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "\"module\": null")) TH_LOG("%s", r.out);
+}
+
+/*
+ * Not root: the module's files (root only, like debugfs) give one line saying so; another
+ * user's process, one line naming the file that was refused. Exit 1 each time.
+ */
+TEST(not_root_one_line)
+{
+	static const char *const module_cmds[][4] = {
+		{ "ps", NULL }, { "top", NULL }, { "run", "--", "true", NULL }, { "version", NULL },
+	};
+	static const char *const pid_cmds[] = { "show", "tree" };
+	const uid_t nobody = 65534;
+	struct result r;
+	size_t i;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root to run the tool as another user");
+	fake_module();
+	for (i = 0; i < ARRAY_SIZE(module_cmds); i++) {
+		char *argv[6] = { "cowstat" };
+
+		memcpy(argv + 1, module_cmds[i], sizeof(module_cmds[i]));
+		run_as(&r, nobody, argv);
+		EXPECT_EQ(1, r.status) TH_LOG("%s: %s", argv[1], r.err);
+		EXPECT_EQ(1, lines(r.err)) TH_LOG("%s: %s", argv[1], r.err);
+		EXPECT_NE(NULL, strstr(r.err, "run as root")) TH_LOG("%s: %s", argv[1], r.err);
+	}
+	no_fake_module();
+	for (i = 0; i < ARRAY_SIZE(pid_cmds); i++) {
+		run_as(&r, nobody, (char *const[]){ "cowstat", (char *)pid_cmds[i], "1", NULL });
+		EXPECT_EQ(1, r.status) TH_LOG("%s: %s", pid_cmds[i], r.err);
+		EXPECT_EQ(1, lines(r.err)) TH_LOG("%s: %s", pid_cmds[i], r.err);
+		EXPECT_NE(NULL, strstr(r.err, "Permission denied")) TH_LOG("%s", r.err);
+	}
+}
+
+/*
+ * Every key of every command's JSON is documented in Documentation/usage.rst ("JSON keys"),
+ * and each command's top-level keys are the documented ones (tools/tests/json_keys.py).
+ */
+TEST(json_keys_documented)
+{
+	static const char *const names[] = { "ps", "top", "version", "run", "show-module",
+					     "show", "tree" };
+	char pid[16], path[64], cmd[1024];
+	struct result r;
+	size_t i, len;
+	FILE *f;
+
+	len = snprintf(cmd, sizeof(cmd), "python3 tools/tests/json_keys.py Documentation/usage.rst");
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		fake_module();
+		if (i == 0)
+			run(&r, (char *const[]){ "cowstat", "ps", "--json", NULL });
+		else if (i == 1)
+			run(&r, (char *const[]){ "cowstat", "top", "--json", "-d", "0.05", NULL });
+		else if (i == 2)
+			run(&r, (char *const[]){ "cowstat", "version", "--json", NULL });
+		else if (i == 3)
+			run(&r, (char *const[]){ "cowstat", "run", "--json", "-o", "/dev/stdout",
+				"-i", "20", "--", "true", NULL });
+		else if (i == 4)	/* an exited process of the fake table: module record only */
+			run(&r, (char *const[]){ "cowstat", "show", "--json", "240", NULL });
+		no_fake_module();
+		if (i == 5)
+			run(&r, (char *const[]){ "cowstat", "show", "--json", pid, NULL });
+		else if (i == 6)
+			run(&r, (char *const[]){ "cowstat", "tree", "--json", pid, NULL });
+		EXPECT_EQ(0, r.status) TH_LOG("%s: %s", names[i], r.err);
+		snprintf(path, sizeof(path), "/tmp/cowstat-keys-%s.json", names[i]);
+		f = fopen(path, "w");
+		ASSERT_NE(NULL, f);
+		fputs(r.out, f);
+		fclose(f);
+		len += snprintf(cmd + len, sizeof(cmd) - len, " %s=%s", names[i], path);
+	}
+	EXPECT_EQ(0, system(cmd));
+}
+
+/* The module's snapshot report, faked: the tool writes "pid P\n" over its first bytes. */
+static char *fake_snapshot(int pid, const char *body)
+{
+	static char buf[8192];
+
+	snprintf(buf, sizeof(buf), "pid %d\n%s", pid, body);
+	put("snapshot", buf, strlen(buf));
+	return buf;
+}
+
+#define SNAP_COLS "pid ppid region anon shared shared_family shared_outside exclusive zero " \
+		  "file_uncopied file_copied thp thp_shared ksm swap"
+
+static void snapshot_report(char *buf, size_t size, int pid)
+{
+	snprintf(buf, size,
+		 "cowstat_snapshot 1\ntarget pid %d\nrange 0x0 0xffffffffffffffff\n"
+		 "page_size 4096\nmembers 1\nproc_columns " SNAP_COLS "\n"
+		 "proc %d 1 all 100 60 0 60 40 3 0 0 0 0 2 0\n"
+		 "proc %d 1 heap 70 50 0 50 20 1 0 0 0 0 2 0\n"
+		 "proc %d 1 stack 30 10 0 10 20 2 0 0 0 0 0 0\n"
+		 "proc %d 1 anon 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		 "proc %d 1 file 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		 "proc %d 1 other 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		 "family_columns members resident anon_mapped distinct saved_pages saved_bytes\n"
+		 "family 1 102 100 100 0 0\nmatrix_columns %d\nmatrix %d 100\nend\n",
+		 pid, pid, pid, pid, pid, pid, pid, pid, pid);
+}
+
+/* The module backend reads the fake report; malformed ones are one line and exit 1. */
+TEST(snapshot_report_malformed)
+{
+	static const char *const bad[][2] = {
+		{ "end\n", "" },			/* cut short: no end line */
+		{ "cowstat_snapshot 1", "cowstat_snapshot 2" },
+		{ "proc %d 1 heap 70", "proc %d 1 heap 7x" },
+		{ "proc %d 1 stack", "proc %d 1 stak" },
+		{ "family 1 102 100 100 0 0", "family 1 102 100 100 -- 0" },
+	};
+	char rep[4096], from[64], to[64], pid[16], *at;
+	struct result r;
+	size_t i;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	fake_module();
+	setenv("COWSTAT_BACKEND", "module", 1);
+	snapshot_report(rep, sizeof(rep), getpid());
+	fake_snapshot(getpid(), rep);
+	run(&r, (char *const[]){ "cowstat", "show", "--json", pid, NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
+	/* mapped = anon + zero + ksm, shared = shared + ksm */
+	EXPECT_NE(NULL, strstr(r.out, "\"backend\": \"module\"")) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "\"mapped_pages\": 105")) TH_LOG("%s", r.out);
+	EXPECT_NE(NULL, strstr(r.out, "\"shared_pages\": 62")) TH_LOG("%s", r.out);
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		snapshot_report(rep, sizeof(rep), getpid());
+		snprintf(from, sizeof(from), bad[i][0], getpid());
+		snprintf(to, sizeof(to), bad[i][1], getpid());
+		at = strstr(rep, from);
+		ASSERT_NE(NULL, at) TH_LOG("case %zu", i);
+		memmove(at + strlen(to), at + strlen(from), strlen(at + strlen(from)) + 1);
+		memcpy(at, to, strlen(to));
+		fake_snapshot(getpid(), rep);
+		run(&r, (char *const[]){ "cowstat", "show", pid, NULL });
+		EXPECT_EQ(1, r.status) TH_LOG("case %zu: %s", i, r.out);
+		EXPECT_EQ(1, lines(r.err)) TH_LOG("case %zu: %s", i, r.err);
+	}
+	unsetenv("COWSTAT_BACKEND");
+	no_fake_module();
+}
+
+/* Mutated snapshot reports through show and tree: exit 0 or 1, one line, valid JSON. */
+TEST(fuzz_snapshot_report)
+{
+	static const char alphabet[] = " \n0123456789az-_";
+	char rep[4096], pid[16];
+	unsigned int seed = 4242;
+	struct result r;
+	int it, m;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	fake_module();
+	setenv("COWSTAT_BACKEND", "module", 1);
+	for (it = 0; it < 200; it++) {
+		size_t len;
+
+		snapshot_report(rep, sizeof(rep), getpid());
+		len = strlen(rep);
+		for (m = 0; m < 3; m++) {
+			size_t pos;
+
+			seed = seed * 1103515245 + 12345;
+			pos = (seed >> 8) % len;
+			if (seed & 1)
+				rep[pos] = alphabet[(seed >> 4) % (sizeof(alphabet) - 1)];
+			else
+				rep[len = pos] = '\0';	/* truncate */
+		}
+		fake_snapshot(getpid(), rep);
+		run(&r, (char *const[]){ "cowstat", "show", "--json", pid, NULL });
+		ASSERT_TRUE(r.status == 0 || r.status == 1) TH_LOG("iteration %d", it);
+		/* 0: the line saying there is no module record; 1: the error */
+		EXPECT_EQ(1, lines(r.err)) TH_LOG("iteration %d: %s", it, r.err);
+		if (r.status == 0 && it % 10 == 1)
+			EXPECT_EQ(0, json_valid(r.out)) TH_LOG("iteration %d", it);
+	}
+	unsetenv("COWSTAT_BACKEND");
+	no_fake_module();
 }
 
 TEST_HARNESS_MAIN

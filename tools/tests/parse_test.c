@@ -339,4 +339,36 @@ TEST(json_escaped_and_nested)
 	free(out);
 }
 
+/* top --json: each document on one line (JSON Lines), nothing else on it. */
+TEST(json_line_compact)
+{
+	u64 counts[COWSTAT_NR_CLASSES] = { 1, 2 };
+	struct cowstat_json j;
+	char *out = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&out, &size);
+	int k;
+
+	ASSERT_NE(NULL, f);
+	for (k = 0; k < 2; k++) {
+		cowstat_json_init_line(&j, f);
+		cowstat_json_open(&j, NULL, '{');
+		cowstat_json_str(&j, "comm", "a\nb");
+		cowstat_json_open(&j, "list", '[');
+		cowstat_json_i64(&j, NULL, k);
+		cowstat_json_close(&j, ']');
+		cowstat_json_counts(&j, "faults", counts);
+		cowstat_json_close(&j, '}');
+		cowstat_json_end(&j);
+	}
+	fclose(f);
+	EXPECT_STREQ("{\"comm\":\"a\\u000ab\",\"list\":[0],\"faults\":{\"copy\":1,\"reuse\":2,"
+		     "\"zero\":0,\"file\":0,\"thp_reuse\":0,\"thp_split\":0,\"unshare\":0,"
+		     "\"ksm\":0,\"shared\":0,\"other\":0}}\n"
+		     "{\"comm\":\"a\\u000ab\",\"list\":[1],\"faults\":{\"copy\":1,\"reuse\":2,"
+		     "\"zero\":0,\"file\":0,\"thp_reuse\":0,\"thp_split\":0,\"unshare\":0,"
+		     "\"ksm\":0,\"shared\":0,\"other\":0}}\n", out);
+	free(out);
+}
+
 TEST_HARNESS_MAIN
