@@ -93,7 +93,7 @@ selftests: $(SELFTESTS) selftests/trace_target
 
 # The workload of trace_test, with debug information: the report must name its functions.
 selftests/trace_target: selftests/trace_target.c
-	$(CC) -O1 -g -Wall -Wextra -o $@ $<
+	$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Wextra -o $@ $<
 
 %_test: %_test.c selftests/*.h include/cowstat.h
 	@[ -e $(KSFT)/kselftest_harness.h ] || { echo "kselftest headers missing: run 'make setup'" >&2; exit 1; }
