@@ -92,15 +92,15 @@ def two_functions_ranked_exactly():
     la, lb = marker_line("TRACE_TARGET_WRITER_A"), marker_line("TRACE_TARGET_WRITER_B")
     want = [("writer_a (selftests/trace_target.c:%d)" % la, 48),
             ("writer_b (selftests/trace_target.c:%d)" % lb, 16)]
-    got = [(x["location"], x["faults"]) for x in locs[:2]]
+    got = [(x["location"], x["events"]) for x in locs[:2]]
     check(got == want, "top locations %s, want %s" % (got, want))
     for x, (_, n) in zip(locs[:2], want):
-        check(x["copied_bytes"] == n * PAGE and x["classes"]["copy"] == n,
+        check(x["copied_bytes"] == n * PAGE and x["faults"]["copy"] == n,
               "%s: copied %d, copy %d" % (x["location"], x["copied_bytes"],
-                                          x["classes"]["copy"]))
+                                          x["faults"]["copy"]))
         check(x["object"] == "trace_target", "object %s" % x["object"])
     # The family table ranks the same two first.
-    fam = [(x["location"], x["faults"]) for x in rep["locations"][:2]]
+    fam = [(x["location"], x["events"]) for x in rep["locations"][:2]]
     check(fam == want, "family top locations %s" % fam)
 
 
@@ -127,24 +127,24 @@ def events_equal_counters_every_class():
     mod = module_procs()
     seen = {c: 0 for c in CLASSES}
     for x in rep["processes"]:
-        if not x["faults"]:
+        if not x["events"]:
             continue
         r = mod.get(x["pid"])
         check(r, "pid %d has events but no module record" % x["pid"])
-        check(x["classes"] == r["faults"],
-              "pid %d: events %s != counters %s" % (x["pid"], x["classes"], r["faults"]))
+        check(x["faults"] == r["faults"],
+              "pid %d: events %s != counters %s" % (x["pid"], x["faults"], r["faults"]))
         check(x["copied_bytes"] == r["copied_bytes"], "pid %d copied bytes" % x["pid"])
-        check(sum(g["faults"] for g in x["regions"]) == x["faults"], "regions sum")
+        check(sum(g["events"] for g in x["regions"]) == x["events"], "regions sum")
         for g in x["regions"]:
             check((g["region"] == "file") == bool(g["file"]) or g["region"] == "other",
                   "pid %d region %s with file %r" % (x["pid"], g["region"], g["file"]))
         for c in CLASSES:
-            seen[c] += x["classes"][c]
+            seen[c] += x["faults"][c]
         # unshare faults are run by the reader's GUP: no code location of the target.
         gup = [l for l in x["locations"] if l["location"].startswith("[another process")]
-        check(sum(l["faults"] for l in gup) >= x["classes"]["unshare"],
+        check(sum(l["events"] for l in gup) >= x["faults"]["unshare"],
               "pid %d: %d unshare but %d GUP locations" %
-              (x["pid"], x["classes"]["unshare"], sum(l["faults"] for l in gup)))
+              (x["pid"], x["faults"]["unshare"], sum(l["events"] for l in gup)))
     missing = [c for c in CLASSES if c != "other" and not seen[c]]
     check(not missing, "no event of class %s (seen %s)" % (missing, seen))
 
@@ -159,7 +159,7 @@ def stalled_consumer_drops_are_counted():
     finally:
         del os.environ["TRACE_TARGET_STOP_PARENT"]
     check(p.returncode == 0, "exit %d" % p.returncode)
-    total = sum(x["faults"] for x in rep["processes"])
+    total = sum(x["events"] for x in rep["processes"])
     mod = module_procs()
     counted = sum(sum(mod[x["pid"]]["faults"].values()) for x in rep["processes"]
                   if x["pid"] in mod)
@@ -236,6 +236,40 @@ def doc_example_trace_cmd():
     lines = [l for l in p.stdout.splitlines() if "cow_fault:" in l]
     check(len(lines) >= 20, "%d events in trace-cmd report" % len(lines))
     check(all("class=copy" in l for l in lines), "filter class == 0 let others through")
+
+
+def pyfork(freeze):
+    """Workers' (events, copied bytes, by GC, by reference counts) in tools/demo/pyfork.py."""
+    args = ["--", "/usr/bin/python3", os.path.join(TOP, "tools", "demo", "pyfork.py")]
+    rep, p = trace_json(args + (["--freeze"] if freeze else []))
+    check(p.returncode == 0, "pyfork.py exit %d: %s" % (p.returncode, p.stderr[-300:]))
+    check(rep["events_dropped"] == 0, "dropped %d events" % rep["events_dropped"])
+    root = [x for x in rep["processes"] if x["ppid"] == os.getpid()]
+    check(len(root) == 1, "no root process in the report")
+    workers = [x for x in rep["processes"] if x["ppid"] == root[0]["pid"]]
+    check(len(workers) == 2, "%d workers in the report" % len(workers))
+    ev = sum(w["events"] for w in workers)
+    copied = sum(w["copied_bytes"] for w in workers)
+    gc_ = sum(l["copied_bytes"] for w in workers for l in w["locations"]
+              if "gcmodule.c" in l["location"])
+    ref = sum(l["copied_bytes"] for w in workers for l in w["locations"]
+              if "Py_INCREF" in l["location"] or "object.h" in l["location"])
+    print("# pyfork%s: workers %d faults, %d KiB copied; GC %d KiB, refcounts %d KiB; top %s" %
+          (" --freeze" if freeze else "", ev, copied // 1024, gc_ // 1024, ref // 1024,
+           [l["location"] for l in workers[0]["locations"][:3]]))
+    return ev, copied, gc_, ref
+
+
+@test
+def python_refcounts_and_gc_freeze():
+    ev, copied, gc_, ref = pyfork(False)
+    fev, fcopied, fgc, fref = pyfork(True)
+    # Without freeze the collector's writes are named (Modules/gcmodule.c), and so are the
+    # reference counts (Include/object.h, Py_INCREF): Debian's python3.11-dbg is found.
+    check(gc_ > 0 and ref > 0, "GC %d, refcounts %d bytes: not named" % (gc_, ref))
+    check(fgc * 4 < gc_, "gc.freeze(): GC copies %d, without %d" % (fgc, gc_))
+    check(fref > 0, "refcount copies vanished with gc.freeze() (%d)" % fref)
+    check(fcopied < copied, "gc.freeze() copied %d >= %d" % (fcopied, copied))
 
 
 @test

@@ -580,9 +580,9 @@ static void json_locs(struct cowstat_json *j, const struct loc *v, size_t n, siz
 		cowstat_json_open(j, NULL, '{');
 		cowstat_json_str(j, "location", v[i].label);
 		cowstat_json_str(j, "object", v[i].object);
-		cowstat_json_u64(j, "faults", v[i].faults);
+		cowstat_json_u64(j, "events", v[i].faults);
+		cowstat_json_counts(j, "faults", v[i].count);
 		cowstat_json_u64(j, "copied_bytes", v[i].copied);
-		cowstat_json_counts(j, "classes", v[i].count);
 		cowstat_json_close(j, '}');
 	}
 	cowstat_json_close(j, ']');
@@ -591,14 +591,23 @@ static void json_locs(struct cowstat_json *j, const struct loc *v, size_t n, siz
 static void json_report(FILE *f, struct tracer *t, struct loc *all, size_t nall, u64 lost,
 			size_t limit)
 {
+	u64 copied = 0, count[COWSTAT_NR_CLASSES] = { 0 };
 	struct cowstat_json j;
 	size_t i, k;
+	int cl;
 
+	for (i = 0; i < t->n; i++) {
+		copied += t->procs[i].copied;
+		for (cl = 0; cl < COWSTAT_NR_CLASSES; cl++)
+			count[cl] += t->procs[i].count[cl];
+	}
 	cowstat_json_init(&j, f);
 	cowstat_json_open(&j, NULL, '{');
-	cowstat_json_u64(&j, "faults", t->events);
-	cowstat_json_u64(&j, "events_dropped", lost);
 	cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
+	cowstat_json_u64(&j, "events", t->events);
+	cowstat_json_u64(&j, "events_dropped", lost);
+	cowstat_json_counts(&j, "faults", count);
+	cowstat_json_u64(&j, "copied_bytes", copied);
 	json_locs(&j, all, nall, limit);
 	cowstat_json_open(&j, "processes", '[');
 	for (i = 0; i < t->n; i++) {
@@ -608,10 +617,10 @@ static void json_report(FILE *f, struct tracer *t, struct loc *all, size_t nall,
 		cowstat_json_i64(&j, "pid", p->pid);
 		cowstat_json_i64(&j, "ppid", p->ppid);
 		cowstat_json_str(&j, "comm", p->comm);
-		cowstat_json_i64(&j, "exited", p->exited);
-		cowstat_json_u64(&j, "faults", p->faults);
+		cowstat_json_str(&j, "state", p->exited ? "exited" : "live");
+		cowstat_json_u64(&j, "events", p->faults);
+		cowstat_json_counts(&j, "faults", p->count);
 		cowstat_json_u64(&j, "copied_bytes", p->copied);
-		cowstat_json_counts(&j, "classes", p->count);
 		json_locs(&j, p->locs, p->nlocs, limit);
 		cowstat_json_open(&j, "regions", '[');
 		for (k = 0; k < p->nregions && k < limit; k++) {
@@ -620,7 +629,7 @@ static void json_report(FILE *f, struct tracer *t, struct loc *all, size_t nall,
 			cowstat_json_open(&j, NULL, '{');
 			cowstat_json_str(&j, "region", region_names[r->region]);
 			cowstat_json_str(&j, "file", r->file);
-			cowstat_json_u64(&j, "faults", r->faults);
+			cowstat_json_u64(&j, "events", r->faults);
 			cowstat_json_u64(&j, "copied_bytes", r->copied);
 			cowstat_json_u64(&j, "first_addr", r->lo);
 			cowstat_json_u64(&j, "last_addr", r->hi);

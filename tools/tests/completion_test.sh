@@ -46,7 +46,7 @@ contains() {
 }
 
 echo "TAP version 13"
-expect "commands" "--help -h ps run show top tree version" cowstat ""
+expect "commands" "--help -h ps run show top trace tree version" cowstat ""
 expect "commands starting with t" "top tree" cowstat t
 expect "top options starting with --" "--bytes --delay --help --iterations --json --pages --pid --tree" \
 	cowstat top --
