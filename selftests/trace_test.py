@@ -71,6 +71,14 @@ def module_procs():
     return procs
 
 
+def root_pid(rep):
+    """The traced command's process: the one whose parent is not in the report."""
+    pids = {x["pid"] for x in rep["processes"]}
+    roots = [x["pid"] for x in rep["processes"] if x["ppid"] not in pids]
+    check(len(roots) == 1, "roots %s in the report" % roots)
+    return roots[0]
+
+
 def marker_line(name):
     with open(os.path.join(TOP, "selftests", "trace_target.c")) as f:
         for n, line in enumerate(f, 1):
@@ -131,7 +139,7 @@ def events_equal_counters_every_class():
             continue
         r = mod.get(x["pid"])
         check(r, "pid %d has events but no module record" % x["pid"])
-        if x["ppid"] == os.getpid():
+        if x["pid"] == root_pid(rep):
             # The command's process: its faults before exec (in cowstat's fork) are counted
             # by the module, not traced.
             check(all(x["faults"][c] <= r["faults"][c] for c in CLASSES),
@@ -185,17 +193,17 @@ def stalled_consumer_drops_are_counted():
 def unload_with_live_consumer():
     ko = os.environ.get("COWSTAT_KO")
     check(ko, "COWSTAT_KO not set")
-    # perf follows a workload that faults for seconds; rmmod comes while it does.
-    perf = subprocess.Popen(["perf", "record", "-e", "cowstat:cow_fault", "-o",
-                             "/tmp/trace_test.perf", "--", TARGET, "30000", "0"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # A perf-event consumer (cowstat trace: perf_event_open on every CPU) follows a workload
+    # that faults for seconds; rmmod comes while it does.
+    perf = subprocess.Popen([COWSTAT, "trace", "-q", "-o", "/dev/null", "--", TARGET, "30000",
+                             "0"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         time.sleep(3)
         running = perf.poll() is None
         busy = run(["rmmod", "cowstat"])
         perf_err = perf.communicate(timeout=300)[1]
-        check(running, "perf ended before rmmod: %s" % perf_err.strip())
-        check(perf.returncode == 0, "perf record: %s" % perf_err.strip())
+        check(running, "consumer ended before rmmod: %s" % perf_err.strip())
+        check(perf.returncode == 0, "cowstat trace: %s" % perf_err.strip())
         check(busy.returncode != 0 and "in use" in busy.stderr,
               "rmmod with perf attached: exit %d %r" % (busy.returncode, busy.stderr))
         check(os.path.isdir("/sys/kernel/debug/cowstat"), "module gone while in use")
@@ -225,20 +233,14 @@ def doc_example_perf_record_g():
 
 @test
 def doc_example_bpftrace():
+    # -c: bpftrace runs the command once its probes are attached, and ends with it.
     prog = ('tracepoint:cowstat:cow_fault /comm == "trace_target"/ '
-            '{ @[ustack(3), args->class] = count(); } interval:s:30 { exit(); }')
-    bt = subprocess.Popen(["bpftrace", "-e", prog], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    # Wait until the probes are attached (bpftrace prints it) before running the workload.
-    line = bt.stdout.readline()
-    check("Attaching" in line, "bpftrace: %r %s" % (line, bt.stderr.read() if bt.poll() else ""))
-    run([TARGET, "24", "0"])
-    out, err = bt.communicate(timeout=max(1, deadline - time.time()) + 60)
-    check(bt.returncode == 0, "bpftrace: " + err.strip())
-    blocks = [b for b in out.split("@[") if "writer_a+" in b]
+            '{ @[ustack(3), args->class] = count(); }')
+    p = run(["bpftrace", "-e", prog, "-c", "%s 24 0" % TARGET])
+    check(p.returncode == 0, "bpftrace: " + p.stderr.strip())
+    blocks = [b for b in p.stdout.split("@[") if "writer_a+" in b]
     check(any(re.search(r", 0\]: 24\s*$", b) for b in blocks),
-          "no 24 copies through writer_a in: %r" % out[-800:])
+          "no 24 copies through writer_a in: %r" % p.stdout[-800:])
 
 
 @test
@@ -260,9 +262,7 @@ def pyfork(freeze):
     rep, p = trace_json(args + (["--freeze"] if freeze else []))
     check(p.returncode == 0, "pyfork.py exit %d: %s" % (p.returncode, p.stderr[-300:]))
     check(rep["events_dropped"] == 0, "dropped %d events" % rep["events_dropped"])
-    root = [x for x in rep["processes"] if x["ppid"] == os.getpid()]
-    check(len(root) == 1, "no root process in the report")
-    workers = [x for x in rep["processes"] if x["ppid"] == root[0]["pid"]]
+    workers = [x for x in rep["processes"] if x["ppid"] == root_pid(rep)]
     check(len(workers) == 2, "%d workers in the report" % len(workers))
     ev = sum(w["events"] for w in workers)
     copied = sum(w["copied_bytes"] for w in workers)
