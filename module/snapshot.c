@@ -168,33 +168,30 @@ static int cowstat_collect(struct cowstat_snap *snap, pid_t pid, bool tree)
 	if (!root)
 		return -ESRCH;
 
-	snap->members = kvcalloc(max, sizeof(*snap->members), GFP_KERNEL);
-	if (!snap->members) {
-		ret = -ENOMEM;
-		goto out_root;
-	}
-	ret = cowstat_add_member(snap, root, true);
-	if (ret || !tree)
-		goto out_root;
-
-	tasks = kvmalloc_array(max, sizeof(*tasks), GFP_KERNEL);
-	if (!tasks) {
-		ret = -ENOMEM;
-		goto out_root;
-	}
-	rcu_read_lock();
-	for_each_process(t) {
-		if (t == root || !cowstat_is_descendant(t, root))
-			continue;
-		if (n + 1 >= max) {
-			overflow = true;
-			break;
+	if (tree) {
+		tasks = kvmalloc_array(max, sizeof(*tasks), GFP_KERNEL);
+		if (!tasks) {
+			ret = -ENOMEM;
+			goto out_root;
 		}
-		get_task_struct(t);
-		tasks[n++] = t;
+		rcu_read_lock();
+		for_each_process(t) {
+			if (t == root || !cowstat_is_descendant(t, root))
+				continue;
+			if (n + 1 >= max) {
+				overflow = true;
+				break;
+			}
+			get_task_struct(t);
+			tasks[n++] = t;
+		}
+		rcu_read_unlock();
 	}
-	rcu_read_unlock();
-	ret = overflow ? -E2BIG : 0;
+	/* As many members as were found, not snapshot_max_members: the array is zeroed. */
+	snap->members = kvcalloc(n + 1, sizeof(*snap->members), GFP_KERNEL);
+	ret = snap->members ? cowstat_add_member(snap, root, true) : -ENOMEM;
+	if (!ret && overflow)
+		ret = -E2BIG;
 	for (i = 0; i < n; i++) {
 		if (!ret)
 			ret = cowstat_add_member(snap, tasks[i], false);
@@ -275,8 +272,9 @@ static void cowstat_matrix_add(u64 *matrix, unsigned int nm, u64 mask, u64 n)
 }
 
 /*
- * The sets of members sharing a frame repeat a lot in a family: count frames per set in a
- * small open-addressing table and expand each set into the matrix once at the end. A set
+ * The sets of members sharing a frame repeat a lot in a family, and neighbouring addresses
+ * usually have the same one: count frames per set (the last set in a register, then in a
+ * small open-addressing table) and expand each set into the matrix once at the end. A set
  * that finds no slot goes straight into the matrix.
  */
 #define COWSTAT_MASK_SLOTS	1024
@@ -286,57 +284,57 @@ struct cowstat_mask_count {
 	u64 count;	/* 0: free slot */
 };
 
-static void cowstat_mask_add(struct cowstat_mask_count *t, u64 *matrix, unsigned int nm,
-			     u64 mask)
-{
-	unsigned int h = hash_64(mask, ilog2(COWSTAT_MASK_SLOTS)), i;
-
-	for (i = 0; i < 8; i++, h = (h + 1) & (COWSTAT_MASK_SLOTS - 1)) {
-		if (!t[h].count)
-			t[h].mask = mask;
-		if (t[h].mask == mask) {
-			t[h].count++;
-			return;
-		}
-	}
-	cowstat_matrix_add(matrix, nm, mask, 1);
-}
-
 /* Family accounting state of one snapshot. */
 struct cowstat_acct {
 	struct cowstat_report *r;
 	struct cowstat_mask_count *masks;	/* NULL without a matrix */
+	u64 last_mask, last_count;		/* the set counted last, not in masks yet */
 	unsigned long *any;			/* union of the members' slot bitmaps */
 	unsigned int *list, *group;		/* scratch: member indexes */
 };
 
-/*
- * Count one member's mapping of an anonymous frame that @mapcount page table entries map
- * in the whole system, @nfam of them in the family.
- */
-static void snap_count_frame(struct cowstat_snap *snap, const struct cowstat_frame *f,
-			     u32 mapcount, size_t nfam)
+static void cowstat_mask_flush(struct cowstat_acct *a, unsigned int nm)
 {
-	u64 *c = snap->members[f->member].count[f->region];
-	bool thp = f->flags & COWSTAT_FRAME_THP;
+	struct cowstat_mask_count *t = a->masks;
+	unsigned int h = hash_64(a->last_mask, ilog2(COWSTAT_MASK_SLOTS)), i;
 
-	c[COWSTAT_C_ANON]++;
-	if (thp)
-		c[COWSTAT_C_THP]++;
-	if (f->flags & COWSTAT_FRAME_FILE_VMA)
-		c[COWSTAT_C_FILE_COPIED]++;
-	if (mapcount <= 1) {
-		c[COWSTAT_C_EXCLUSIVE]++;
+	if (!a->last_count)
 		return;
+	for (i = 0; i < 8; i++, h = (h + 1) & (COWSTAT_MASK_SLOTS - 1)) {
+		if (!t[h].count)
+			t[h].mask = a->last_mask;
+		if (t[h].mask == a->last_mask) {
+			t[h].count += a->last_count;
+			goto out;
+		}
 	}
-	c[COWSTAT_C_SHARED]++;
-	if (thp)
-		c[COWSTAT_C_THP_SHARED]++;
-	/* Every mapping of the frame is one of ours: shared inside the family. */
-	if (mapcount <= nfam)
-		c[COWSTAT_C_SHARED_FAMILY]++;
-	else
-		c[COWSTAT_C_SHARED_OUTSIDE]++;
+	cowstat_matrix_add(a->r->matrix, nm, a->last_mask, a->last_count);
+out:
+	a->last_count = 0;
+}
+
+/* One distinct frame shared by the members of @mask (bits of members 0-63). */
+static void cowstat_count_distinct(struct cowstat_acct *a, unsigned int nm, u64 mask)
+{
+	a->r->distinct++;
+	if (!a->masks)
+		return;
+	if (mask != a->last_mask) {
+		cowstat_mask_flush(a, nm);
+		a->last_mask = mask;
+	}
+	a->last_count++;
+}
+
+/*
+ * A frame mapped more than once whose mappings in the family do not account for its
+ * mapcount (the largest any member saw): mapped by a process outside the family too. The
+ * walk counted it as shared; this splits shared into shared_outside and (at the end, by
+ * difference) shared_family.
+ */
+static void snap_count_outside(struct cowstat_snap *snap, const struct cowstat_frame *f)
+{
+	snap->members[f->member].count[f->region][COWSTAT_C_SHARED_OUTSIDE]++;
 }
 
 /* Keep a frame whose mappings are not all in its chunk, for cowstat_account_residue(). */
@@ -363,28 +361,27 @@ static int cowstat_residue_push(struct cowstat_snap *snap, const struct cowstat_
 }
 
 /*
- * The common case at one address: every member mapping something there maps the same
- * frame, and these are all its mappings. Settle it and return true; else leave it alone.
+ * The common case at one address: every member with a slot there maps the same frame, and
+ * these are all its mappings. Count it and return true; else leave it alone.
  */
 static bool cowstat_merge_same(struct cowstat_snap *snap, struct cowstat_acct *a,
 			       unsigned long idx)
 {
 	unsigned int nm = snap->nr_members, np = snap->chunk_pages, words = BITS_TO_LONGS(np);
-	const struct cowstat_frame *f;
-	unsigned int m, first = nm, ng = 0;
+	const unsigned long *bits = snap->present + BIT_WORD(idx);
+	const struct cowstat_frame *f = snap->slots + idx;
+	unsigned long bit = BIT_MASK(idx);
+	unsigned int m, ng = 0;
 	u32 mapcount = 0;
 	u64 pfn = 0, mask = 0;
 
-	for (m = 0; m < nm; m++) {
-		if (!test_bit(idx, snap->present + m * words))
+	for (m = 0; m < nm; m++, bits += words, f += np) {
+		if (!(*bits & bit))
 			continue;
-		f = &snap->slots[(size_t)m * np + idx];
-		if (first == nm) {
-			first = m;
+		if (!ng)
 			pfn = f->pfn;
-		} else if (f->pfn != pfn) {
+		else if (f->pfn != pfn)
 			return false;
-		}
 		ng++;
 		mapcount = max(mapcount, f->mapcount);
 		if (m < 64)
@@ -392,13 +389,58 @@ static bool cowstat_merge_same(struct cowstat_snap *snap, struct cowstat_acct *a
 	}
 	if (mapcount > ng)
 		return false;
-	for (m = first; m < nm; m++)
-		if (test_bit(idx, snap->present + m * words))
-			snap_count_frame(snap, &snap->slots[(size_t)m * np + idx], mapcount, ng);
-	a->r->distinct++;
-	if (a->masks)
-		cowstat_mask_add(a->masks, a->r->matrix, nm, mask);
+	cowstat_count_distinct(a, nm, mask);
 	return true;
+}
+
+/*
+ * The members with a slot at @idx do not all map one frame, or not all its mappings: group
+ * them by frame; a group holding every mapping of its frame is counted here, the others go
+ * to the residue.
+ */
+static int cowstat_merge_split(struct cowstat_snap *snap, struct cowstat_acct *a,
+			       unsigned long idx)
+{
+	unsigned int nm = snap->nr_members, np = snap->chunk_pages, words = BITS_TO_LONGS(np);
+	unsigned int m, cnt = 0, ng, keep, t;
+	const struct cowstat_frame *f0, *f;
+	u32 mapcount;
+	u64 mask;
+	int ret;
+
+	for (m = 0; m < nm; m++)
+		if (test_bit(idx, snap->present + m * words))
+			a->list[cnt++] = m;
+	while (cnt) {
+		f0 = &snap->slots[(size_t)a->list[0] * np + idx];
+		mapcount = 0;
+		mask = 0;
+		ng = 0;
+		keep = 0;
+		for (t = 0; t < cnt; t++) {
+			f = &snap->slots[(size_t)a->list[t] * np + idx];
+			if (f->pfn != f0->pfn) {
+				a->list[keep++] = a->list[t];
+				continue;
+			}
+			a->group[ng++] = a->list[t];
+			mapcount = max(mapcount, f->mapcount);
+			if (a->list[t] < 64)
+				mask |= BIT_ULL(a->list[t]);
+		}
+		if (mapcount <= ng) {
+			cowstat_count_distinct(a, nm, mask);
+		} else {
+			for (t = 0; t < ng; t++) {
+				f = &snap->slots[(size_t)a->group[t] * np + idx];
+				ret = cowstat_residue_push(snap, f);
+				if (ret)
+					return ret;
+			}
+		}
+		cnt = keep;
+	}
+	return 0;
 }
 
 /*
@@ -407,65 +449,27 @@ static bool cowstat_merge_same(struct cowstat_snap *snap, struct cowstat_acct *a
  * that map the same pfn are grouped: if the group holds every mapping of the frame
  * (mapcount), the frame is counted here, once. Otherwise (mapped outside the family, or at
  * another address after mremap()) its mappings go to the residue, which is sorted by pfn
- * at the end. The result is exact either way; this only keeps the residue small.
+ * at the end. The result is exact either way; this only keeps the residue small. The slots
+ * hold only pages mapped more than once (walk.c counts the others itself).
  */
 static int cowstat_merge_chunk(struct cowstat_snap *snap, struct cowstat_acct *a)
 {
 	unsigned int nm = snap->nr_members, np = snap->chunk_pages, words = BITS_TO_LONGS(np);
-	unsigned int m, cnt, ng, keep, t;
-	unsigned long idx;
+	unsigned long idx, any;
+	unsigned int m, wi;
 	int ret;
 
 	bitmap_zero(a->any, np);
 	for (m = 0; m < nm; m++)
 		bitmap_or(a->any, a->any, snap->present + m * words, np);
-	for_each_set_bit(idx, a->any, np) {
-		if (cowstat_merge_same(snap, a, idx))
-			continue;
-		cnt = 0;
-		for (m = 0; m < nm; m++)
-			if (test_bit(idx, snap->present + m * words))
-				a->list[cnt++] = m;
-		while (cnt) {
-			const struct cowstat_frame *f0;
-			u32 mapcount = 0;
-			u64 mask = 0;
-
-			f0 = &snap->slots[(size_t)a->list[0] * np + idx];
-
-			ng = 0;
-			keep = 0;
-			for (t = 0; t < cnt; t++) {
-				const struct cowstat_frame *f =
-					&snap->slots[(size_t)a->list[t] * np + idx];
-
-				if (f->pfn != f0->pfn) {
-					a->list[keep++] = a->list[t];
-					continue;
-				}
-				a->group[ng++] = a->list[t];
-				mapcount = max(mapcount, f->mapcount);
-				if (a->list[t] < 64)
-					mask |= BIT_ULL(a->list[t]);
-			}
-			for (t = 0; t < ng; t++) {
-				const struct cowstat_frame *f =
-					&snap->slots[(size_t)a->group[t] * np + idx];
-
-				if (mapcount <= ng) {
-					snap_count_frame(snap, f, mapcount, ng);
-					continue;
-				}
-				ret = cowstat_residue_push(snap, f);
-				if (ret)
-					return ret;
-			}
-			if (mapcount <= ng) {
-				a->r->distinct++;
-				if (a->masks)
-					cowstat_mask_add(a->masks, a->r->matrix, nm, mask);
-			}
-			cnt = keep;
+	for (wi = 0; wi < words; wi++) {
+		for (any = a->any[wi]; any; any &= any - 1) {
+			idx = wi * BITS_PER_LONG + __ffs(any);
+			if (cowstat_merge_same(snap, a, idx))
+				continue;
+			ret = cowstat_merge_split(snap, a, idx);
+			if (ret)
+				return ret;
 		}
 	}
 	return 0;
@@ -489,18 +493,21 @@ static void cowstat_account_residue(struct cowstat_snap *snap, struct cowstat_ac
 			if (f[j].member < 64)
 				mask |= BIT_ULL(f[j].member);
 		}
-		for (k = i; k < j; k++)
-			snap_count_frame(snap, &f[k], mapcount, j - i);
-		a->r->distinct++;
-		if (a->masks)
-			cowstat_mask_add(a->masks, a->r->matrix, snap->nr_members, mask);
+		if (mapcount > j - i)
+			for (k = i; k < j; k++)
+				snap_count_outside(snap, &f[k]);
+		cowstat_count_distinct(a, snap->nr_members, mask);
 		if (!(a->r->distinct & 0xffff))
 			cond_resched();
 	}
 }
 
-/* Slots of one chunk over all members: 16 bytes each, so 8 MiB at most. */
-#define COWSTAT_SLOTS_BUDGET	524288U
+/*
+ * Slots of one chunk over all members, 16 bytes each: 512 KiB, or 8 KiB per member for
+ * families of more than 64. The array is zeroed when it is allocated (init_on_alloc, the
+ * default of Debian kernels), so a larger one costs more than the chunks it saves.
+ */
+#define COWSTAT_SLOTS_BUDGET	32768U
 #define COWSTAT_CHUNK_PAGES_MAX	(16 * PTRS_PER_PTE)	/* 32 MiB of address space */
 
 /* Walk every member chunk by chunk, settling each chunk's frames. */
@@ -586,19 +593,30 @@ static int cowstat_take(pid_t pid, bool tree, unsigned long start, unsigned long
 		snap.members[i].mm = NULL;
 	}
 	cowstat_account_residue(&snap, &acct);
-	if (acct.masks)
+	if (acct.masks) {
+		cowstat_mask_flush(&acct, snap.nr_members);
 		for (i = 0; i < COWSTAT_MASK_SLOTS; i++)
 			if (acct.masks[i].count)
 				cowstat_matrix_add(r->matrix, snap.nr_members, acct.masks[i].mask,
 						   acct.masks[i].count);
+	}
 	for (i = 0; i < snap.nr_members; i++) {
+		u64 exclusive = 0;
+
 		for (reg = 0; reg < COWSTAT_NR_REGIONS; reg++) {
 			u64 *c = snap.members[i].count[reg];
 
+			c[COWSTAT_C_SHARED_FAMILY] =
+				c[COWSTAT_C_SHARED] - c[COWSTAT_C_SHARED_OUTSIDE];
+			exclusive += c[COWSTAT_C_EXCLUSIVE];
 			r->anon_mapped += c[COWSTAT_C_ANON];
 			r->resident += c[COWSTAT_C_ANON] + c[COWSTAT_C_FILE_UNCOPIED] +
 				       c[COWSTAT_C_KSM];
 		}
+		/* Pages mapped once (walk.c): each a distinct frame of this member only. */
+		r->distinct += exclusive;
+		if (r->matrix)
+			r->matrix[i * snap.nr_members + i] += exclusive;
 	}
 	r->tree = tree;
 	r->pid = pid;

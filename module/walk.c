@@ -46,66 +46,129 @@ static bool cowstat_vma_walkable(struct vm_area_struct *vma)
 	       !is_vm_hugetlb_page(vma);
 }
 
-/* Record one anonymous page mapped at @addr in the member's slot for that address. */
-static void cowstat_add_frame(struct cowstat_walk *w, unsigned long addr, unsigned long pfn,
-			      int mapcount, u8 flags)
-{
-	struct cowstat_snap *snap = w->snap;
-	unsigned long idx = (addr - snap->chunk_base) >> PAGE_SHIFT;
-	struct cowstat_frame *f = &w->slots[idx];
+/* Counts of one page table (or huge pmd), added to the member's counters once. */
+struct cowstat_tally {
+	unsigned long shared, exclusive, zero, file_uncopied, ksm, swap, thp, thp_shared;
+};
 
-	f->pfn = pfn;
-	f->mapcount = max(mapcount, 0);
-	f->member = w->member;
-	f->region = w->region;
-	f->flags = flags | w->flags;
-	__set_bit(idx, w->present);
-}
-
-/* Call with the pte lock held. */
-static void cowstat_walk_pte(struct cowstat_walk *w, unsigned long addr, pte_t pte)
+static void cowstat_add_tally(const struct cowstat_walk *w, struct cowstat_tally t)
 {
 	u64 *c = w->m->count[w->region];
-	unsigned long pfn;
-	struct folio *folio;
-	struct page *page;
+	unsigned long anon = t.shared + t.exclusive;
 
-	if (pte_none(pte))
-		return;
-	if (!pte_present(pte)) {
-		c[COWSTAT_C_SWAP]++;
-		return;
+	c[COWSTAT_C_ANON] += anon;
+	c[COWSTAT_C_SHARED] += t.shared;
+	c[COWSTAT_C_EXCLUSIVE] += t.exclusive;
+	c[COWSTAT_C_ZERO] += t.zero;
+	c[COWSTAT_C_FILE_UNCOPIED] += t.file_uncopied;
+	c[COWSTAT_C_KSM] += t.ksm;
+	c[COWSTAT_C_SWAP] += t.swap;
+	c[COWSTAT_C_THP] += t.thp;
+	c[COWSTAT_C_THP_SHARED] += t.thp_shared;
+	if (w->flags & COWSTAT_FRAME_FILE_VMA)
+		c[COWSTAT_C_FILE_COPIED] += anon;
+}
+
+/*
+ * Classify the ptes of [addr, end), inside one pte table; call with its pte lock held.
+ *
+ * An anonymous page mapped once in the whole system (mapcount 1) is the member's alone: it
+ * is counted as exclusive, and snapshot.c counts it as a distinct frame of its own (and in
+ * the matrix diagonal), with nothing to compare. Only the pages mapped more often go into
+ * the member's slot for their address, to be grouped with the other members' mappings.
+ * Everything per pte stays in locals: the counts are added once per table, the slot bits
+ * once per bitmap word.
+ *
+ * pfn_valid() is asked once per memory subsection (2 MiB of physical memory, the unit of
+ * the memmap): a pte seen under this pte lock keeps its page, so its subsection, from being
+ * hot-removed, and every pfn of a subsection has a struct page if one has.
+ */
+static void cowstat_walk_ptes(struct cowstat_walk *w, pte_t *ptep, unsigned long addr,
+			      unsigned long end)
+{
+	const struct cowstat_frame tmpl = {
+		.member = w->member,
+		.region = w->region,
+		.flags = w->flags,
+	};
+	unsigned long first = (addr - w->snap->chunk_base) >> PAGE_SHIFT;
+	unsigned long last = first + ((end - addr) >> PAGE_SHIFT);
+	unsigned long shared = 0, exclusive = 0, zero = 0, file = 0, ksm = 0, swap = 0;
+	struct cowstat_frame *slots = w->slots;
+	unsigned long *present = w->present;
+	unsigned long valid_sub = ULONG_MAX;
+	unsigned long idx = first, stop, bits;
+
+	while (idx < last) {
+		stop = min(last, round_down(idx, BITS_PER_LONG) + BITS_PER_LONG);
+		bits = 0;
+		for (; idx < stop; idx++) {
+			pte_t pte = ptep_get(ptep + (idx - first));
+			struct folio *folio;
+			struct page *page;
+			unsigned long pfn;
+			int mapcount;
+
+			if (pte_none(pte))
+				continue;
+			if (!pte_present(pte)) {
+				swap++;
+				continue;
+			}
+			pfn = pte_pfn(pte);
+			if (is_zero_pfn(pfn)) {
+				zero++;
+				continue;
+			}
+			if (pte_special(pte))
+				continue;
+			if (pfn >> PFN_SUBSECTION_SHIFT != valid_sub) {
+				if (!pfn_valid(pfn))
+					continue;
+				valid_sub = pfn >> PFN_SUBSECTION_SHIFT;
+			}
+			page = pfn_to_page(pfn);
+			folio = page_folio(page);
+			if (!folio_test_anon(folio)) {
+				file++;
+				continue;
+			}
+			if (folio_test_ksm(folio)) {
+				ksm++;
+				continue;
+			}
+			mapcount = cowstat_page_mapcount(page, folio);
+			if (mapcount <= 1) {
+				exclusive++;
+				continue;
+			}
+			shared++;
+			slots[idx] = tmpl;
+			slots[idx].pfn = pfn;
+			slots[idx].mapcount = mapcount;
+			bits |= BIT_MASK(idx);
+		}
+		if (bits)
+			present[BIT_WORD(idx - 1)] |= bits;
 	}
-	pfn = pte_pfn(pte);
-	if (is_zero_pfn(pfn)) {
-		c[COWSTAT_C_ZERO]++;
-		return;
-	}
-	if (pte_special(pte) || !pfn_valid(pfn))
-		return;
-	page = pfn_to_page(pfn);
-	folio = page_folio(page);
-	if (!folio_test_anon(folio)) {
-		c[COWSTAT_C_FILE_UNCOPIED]++;
-		return;
-	}
-	if (folio_test_ksm(folio)) {
-		c[COWSTAT_C_KSM]++;
-		return;
-	}
-	cowstat_add_frame(w, addr, pfn, cowstat_page_mapcount(page, folio), 0);
+	cowstat_add_tally(w, (struct cowstat_tally) {
+		.shared = shared, .exclusive = exclusive, .zero = zero,
+		.file_uncopied = file, .ksm = ksm, .swap = swap,
+	});
 }
 
 /* A PMD-mapped huge page; call with the pmd lock held. [addr, end) lies inside the pmd. */
 static void cowstat_walk_huge_pmd(struct cowstat_walk *w, pmd_t pmd, unsigned long addr,
 				  unsigned long end)
 {
-	u64 *c = w->m->count[w->region];
 	unsigned long first = (addr & ~PMD_MASK) >> PAGE_SHIFT;
 	unsigned long nr = (end - addr) >> PAGE_SHIFT;
+	unsigned long idx = (addr - w->snap->chunk_base) >> PAGE_SHIFT;
 	struct page *head = pmd_page(pmd);
 	struct folio *folio = page_folio(head);
+	struct cowstat_tally t = { };
 	unsigned long i;
+	int mapcount;
 
 	if (!folio_test_anon(folio)) {
 		/*
@@ -113,17 +176,32 @@ static void cowstat_walk_huge_pmd(struct cowstat_walk *w, pmd_t pmd, unsigned lo
 		 * non-anonymous PMD in an anonymous VMA can only be the huge zero page.
 		 */
 		if (vma_is_anonymous(w->vma))
-			c[COWSTAT_C_ZERO] += nr;
+			t.zero = nr;
 		else
-			c[COWSTAT_C_FILE_UNCOPIED] += nr;
+			t.file_uncopied = nr;
+		cowstat_add_tally(w, t);
 		return;
 	}
-	for (i = first; i < first + nr; i++) {
-		struct page *page = nth_page(head, i);
-
-		cowstat_add_frame(w, (addr & PMD_MASK) + (i << PAGE_SHIFT), pmd_pfn(pmd) + i,
-				  cowstat_page_mapcount(page, folio), COWSTAT_FRAME_THP);
+	/* Subpages can be mapped by ptes elsewhere too: each has its own mapcount. */
+	for (i = 0; i < nr; i++, idx++) {
+		mapcount = cowstat_page_mapcount(nth_page(head, first + i), folio);
+		if (mapcount <= 1) {
+			t.exclusive++;
+			continue;
+		}
+		t.shared++;
+		w->slots[idx] = (struct cowstat_frame) {
+			.pfn = pmd_pfn(pmd) + first + i,
+			.mapcount = mapcount,
+			.member = w->member,
+			.region = w->region,
+			.flags = COWSTAT_FRAME_THP | w->flags,
+		};
+		__set_bit(idx, w->present);
 	}
+	t.thp = nr;
+	t.thp_shared = t.shared;
+	cowstat_add_tally(w, t);
 }
 
 /*
@@ -143,7 +221,6 @@ static bool cowstat_walk_pte_table(struct cowstat_walk *w, pmd_t *pmd, unsigned 
 	bool walked = false;
 	pmd_t pmdval;
 	pte_t *pte;
-	int i;
 
 	rcu_read_lock();
 	pmdval = cowstat_pmdp_get(pmd);
@@ -154,8 +231,7 @@ static bool cowstat_walk_pte_table(struct cowstat_walk *w, pmd_t *pmd, unsigned 
 	ptl = pte_lockptr(w->vma->vm_mm, &pmdval);
 	spin_lock(ptl);
 	if (pmd_same(pmdval, cowstat_pmdp_get(pmd))) {
-		for (i = 0; i < (end - addr) >> PAGE_SHIFT; i++)
-			cowstat_walk_pte(w, addr + (i << PAGE_SHIFT), ptep_get(pte + i));
+		cowstat_walk_ptes(w, pte, addr, end);
 		walked = true;
 	}
 	spin_unlock(ptl);

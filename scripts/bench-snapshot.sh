@@ -9,8 +9,9 @@
 #
 # Environment: KERNEL (6.1 or 6.12, default 6.12), N (processes, 16), SIZE (MiB each, 256),
 # PCT (percent of its pages each child rewrites, 10), REPS (runs of each method, 7),
-# MEMORY (guest RAM, 3G). With the defaults the family maps 4 GiB but needs about
-# 256 + 15 * 26 = 640 MiB of frames, so it fits.
+# MEMORY (guest RAM, 3G), PERF (1: also profile REPS snapshot writes with perf, cpu-clock
+# sampling, into build/bench/perf-report.txt). With the defaults the family maps 4 GiB but
+# needs about 256 + 15 * 26 = 640 MiB of frames, so it fits.
 #
 # Each method is run REPS times; the median wall-clock time is reported, then the ratios.
 # The guest is software-emulated (TCG): absolute times are slow, the ratios are what counts.
@@ -19,7 +20,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 if [ "${1:-}" = --guest ]; then
 	ko=$2 out=$3
-	n=$4 size=$5 pct=$6 reps=$7
+	n=$4 size=$5 pct=$6 reps=$7 perf=${8:-0}
 	cd "$top" || exit 1
 	mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	insmod "$ko" || exit 1
@@ -52,6 +53,20 @@ if [ "${1:-}" = --guest ]; then
 			echo $((t1 - t0)) >> "$out/times-$m"
 		done
 	done
+	if [ "$perf" = 1 ]; then
+		# The snapshot writes only (the report is not read: no cat).
+		sysctl -q kernel.kptr_restrict=0
+		perf record -q -e cpu-clock -c 20000 -o "$out/perf.data" -- bash -c "
+			for r in \$(seq $reps); do
+				exec 3<> /sys/kernel/debug/cowstat/snapshot
+				printf 'tree %d\n' $root >&3
+				exec 3>&-
+			done"
+		perf report -i "$out/perf.data" --stdio --no-children --sort dso,sym \
+			> "$out/perf-report.txt" 2>&1
+		# perf shows bare addresses here: resolve them with this copy (and nm on cowstat.ko).
+		cat /proc/kallsyms > "$out/perf-kallsyms.txt"
+	fi
 	mod=$(median < "$out/times-module")
 	scan=$(median < "$out/times-scan")
 	smem=$(median < "$out/times-smem")
@@ -89,7 +104,7 @@ mkdir -p "$out"
 echo "# booting $rel (TCG, 2 vCPUs, ${MEMORY:-3G})..."
 flock /tmp/cowstat-qemu.lock timeout 1800 vng --run "/boot/vmlinuz-$rel" --disable-kvm --cpus 2 \
 	--memory "${MEMORY:-3G}" --qemu-opts='-accel tcg,thread=single' --rwdir="/tmp/cowstat-bench=$out" \
-	--exec "scripts/bench-snapshot.sh --guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${N:-16} ${SIZE:-256} ${PCT:-10} ${REPS:-7}" \
+	--exec "scripts/bench-snapshot.sh --guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${N:-16} ${SIZE:-256} ${PCT:-10} ${REPS:-7} ${PERF:-0}" \
 	> "$out/console.log" 2>&1
 if [ ! -e "$out/done" ]; then
 	tail -n 30 "$out/console.log"
@@ -98,3 +113,4 @@ if [ ! -e "$out/done" ]; then
 fi
 echo "# kernel $rel"
 cat "$out/result"
+[ "${PERF:-0}" = 1 ] && grep -v '^#' "$out/perf-report.txt" | grep -v '^$' | head -n 30

@@ -333,4 +333,42 @@ static inline long long cowstat_snap_matrix(const char *rep, int a, int b)
 	return cowstat_report_word(rep, prefix, idx < 0 ? idx : idx + 1);
 }
 
+#define COWSTAT_PARAMS	"/sys/module/cowstat/parameters/"
+
+/* A module parameter (/sys/module/cowstat/parameters/@name) as a number; -1 if unreadable. */
+static inline long long cowstat_param_get(const char *name)
+{
+	char path[256], buf[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), COWSTAT_PARAMS "%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return strtoll(buf, NULL, 10);
+}
+
+/* Set a module parameter; 0 or -errno. */
+static inline int cowstat_param_set(const char *name, long long value)
+{
+	char path[256], buf[64];
+	int fd, len, err = 0;
+
+	snprintf(path, sizeof(path), COWSTAT_PARAMS "%s", name);
+	len = snprintf(buf, sizeof(buf), "%lld", value);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, buf, len) != len)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 #endif /* _COWSTAT_TEST_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The snapshot file's interface: strict parsing, error codes (Documentation/cowstat.rst),
- * per-open reports, access control, and a walk racing with a process that forks, writes,
+ * per-open reports, access control, the caps (members, kept frames, matrix), a fatal
+ * signal ending a long snapshot, and a walk racing with a process that forks, writes,
  * unmaps and exits in a loop (no error, no hang; splats are caught by the dmesg scan).
  *
  * Runs with the module loaded (guest-run.sh).
@@ -257,6 +258,280 @@ TEST_F(snap, access_ptrace_rule)
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("10: capset, 11: not EACCES, 12: self refused");
 	close(go[1]);
 	ASSERT_EQ(t, waitpid(t, &status, 0));
+}
+
+/*
+ * Fork @n children that share this process's memory; child i first writes page
+ * @write_page[i] of @mem (none if -1), then all wait until the returned fd is closed.
+ * Returns that fd once every child is ready, or -1.
+ */
+static int fork_sharers(pid_t *pids, int n, char *mem, const int *write_page)
+{
+	int ready[2], go[2], i;
+	char c;
+
+	if (pipe(ready) || pipe(go))
+		return -1;
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			return -1;
+		if (pids[i] == 0) {
+			close(go[1]);
+			close(ready[0]);
+			if (write_page && write_page[i] >= 0)
+				mem[write_page[i] * PAGE] = 9;
+			if (write(ready[1], "r", 1) != 1)
+				_exit(1);
+			while (read(go[0], &c, 1) > 0)
+				;
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	close(ready[1]);
+	for (i = 0; i < n; i++)
+		if (read(ready[0], &c, 1) != 1)
+			return -1;
+	close(ready[0]);
+	return go[1];
+}
+
+static void end_sharers(const pid_t *pids, int n, int go)
+{
+	int i;
+
+	close(go);
+	for (i = 0; i < n; i++)
+		waitpid(pids[i], NULL, 0);
+}
+
+/* @pages pages of fresh private anonymous memory, written (4 KiB pages, no THP). */
+static char *dirty_pages(unsigned long pages)
+{
+	char *p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, pages * PAGE, MADV_NOHUGEPAGE);
+	memset(p, 1, pages * PAGE);
+	return p;
+}
+
+static int snap_range(char *rep, const char *kind, pid_t pid, const char *mem,
+		      unsigned long pages)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "%s %d %#lx %#lx", kind, pid, (unsigned long)mem,
+		 (unsigned long)mem + pages * PAGE);
+	return cowstat_snapshot(cmd, rep, REPORT_SIZE);
+}
+
+/*
+ * The matrix is kept for families of up to COWSTAT_SNAPSHOT_MATRIX_MAX (64) members; a
+ * larger family gets "matrix none" and the same exact family figures. 16 shared pages;
+ * child 0 copies page 0, so it shares 15 frames with everyone else.
+ */
+TEST_F(snap, matrix_cap)
+{
+	const int nc = COWSTAT_SNAPSHOT_MATRIX_MAX;	/* children: 64 then 65 members */
+	int wp[COWSTAT_SNAPSHOT_MATRIX_MAX] = { 0 }, go, go2, i;
+	pid_t c[COWSTAT_SNAPSHOT_MATRIX_MAX], me = getpid();
+	char *mem = dirty_pages(16);
+
+	ASSERT_NE(NULL, mem);
+	for (i = 1; i < nc; i++)
+		wp[i] = -1;
+	go = fork_sharers(c, nc - 1, mem, wp);
+	ASSERT_LE(0, go);
+	ASSERT_EQ(0, snap_range(self->rep, "tree", me, mem, 16));
+	EXPECT_EQ(64, cowstat_report_word(self->rep, "members", 1));
+	EXPECT_EQ(NULL, strstr(self->rep, "\nmatrix none\n"));
+	EXPECT_EQ(64 * 16, cowstat_snap_family(self->rep, "anon_mapped"));
+	EXPECT_EQ(17, cowstat_snap_family(self->rep, "distinct"));
+	EXPECT_EQ(64 * 16 - 17, cowstat_snap_family(self->rep, "saved_pages"));
+	EXPECT_EQ(16, cowstat_snap_matrix(self->rep, me, me));
+	EXPECT_EQ(16, cowstat_snap_matrix(self->rep, c[0], c[0]));
+	EXPECT_EQ(15, cowstat_snap_matrix(self->rep, me, c[0]));
+	EXPECT_EQ(15, cowstat_snap_matrix(self->rep, c[0], c[1]));
+	EXPECT_EQ(16, cowstat_snap_matrix(self->rep, c[1], c[nc - 2]));
+	EXPECT_EQ(16, cowstat_snap_matrix(self->rep, c[nc - 2], me));
+	EXPECT_EQ(16, cowstat_snap_proc(self->rep, me, "all", "shared_family"));
+	EXPECT_EQ(15, cowstat_snap_proc(self->rep, c[0], "all", "shared_family"));
+	EXPECT_EQ(1, cowstat_snap_proc(self->rep, c[0], "all", "exclusive"));
+
+	/* One more member: no matrix, the same counting. */
+	go2 = fork_sharers(&c[nc - 1], 1, mem, NULL);
+	ASSERT_LE(0, go2);
+	ASSERT_EQ(0, snap_range(self->rep, "tree", me, mem, 16));
+	EXPECT_EQ(65, cowstat_report_word(self->rep, "members", 1));
+	EXPECT_NE(NULL, strstr(self->rep, "\nmatrix none\n"));
+	EXPECT_EQ(NULL, strstr(self->rep, "\nmatrix_columns "));
+	EXPECT_EQ(65 * 16, cowstat_snap_family(self->rep, "anon_mapped"));
+	EXPECT_EQ(17, cowstat_snap_family(self->rep, "distinct"));
+	EXPECT_EQ(65 * 16 - 17, cowstat_snap_family(self->rep, "saved_pages"));
+	EXPECT_EQ(16, cowstat_snap_proc(self->rep, c[nc - 1], "all", "shared_family"));
+	EXPECT_NE(NULL, strstr(self->rep, "\nend\n"));
+	end_sharers(&c[nc - 1], 1, go2);
+	end_sharers(c, nc - 1, go);
+}
+
+/*
+ * snapshot_max_members: a tree of more members fails with E2BIG, never a partial answer;
+ * a pid snapshot is one member whatever the cap.
+ */
+TEST_F(snap, max_members_e2big)
+{
+	long long old = cowstat_param_get("snapshot_max_members");
+	pid_t c[2], me = getpid();
+	char *mem = dirty_pages(4);
+	int go;
+
+	ASSERT_NE(NULL, mem);
+	ASSERT_LT(0, old);
+	go = fork_sharers(c, 2, mem, NULL);
+	ASSERT_LE(0, go);
+	ASSERT_EQ(0, cowstat_param_set("snapshot_max_members", 3));
+	EXPECT_EQ(0, snap_range(self->rep, "tree", me, mem, 4));
+	EXPECT_EQ(3, cowstat_report_word(self->rep, "members", 1));
+	ASSERT_EQ(0, cowstat_param_set("snapshot_max_members", 2));
+	EXPECT_EQ(-E2BIG, snap_range(self->rep, "tree", me, mem, 4));
+	EXPECT_EQ(0, snap_range(self->rep, "pid", me, mem, 4));
+	ASSERT_EQ(0, cowstat_param_set("snapshot_max_members", 0));
+	EXPECT_EQ(-E2BIG, snap_range(self->rep, "tree", me, mem, 4));
+	EXPECT_EQ(0, snap_range(self->rep, "pid", me, mem, 4));
+	ASSERT_EQ(0, cowstat_param_set("snapshot_max_members", old));
+	end_sharers(c, 2, go);
+}
+
+/*
+ * snapshot_max_frames caps the mappings kept for the final sort: in a pid snapshot every
+ * shared page is kept (64 here: exactly at a cap of 64, E2BIG at 63); in a tree snapshot
+ * the pages shared inside the family are settled at their address and none is kept.
+ */
+TEST_F(snap, max_frames_e2big)
+{
+	long long old = cowstat_param_get("snapshot_max_frames");
+	pid_t c, me = getpid();
+	char *mem = dirty_pages(64);
+	int go;
+
+	ASSERT_NE(NULL, mem);
+	ASSERT_LT(0, old);
+	go = fork_sharers(&c, 1, mem, NULL);
+	ASSERT_LE(0, go);
+	ASSERT_EQ(0, cowstat_param_set("snapshot_max_frames", 64));
+	EXPECT_EQ(0, snap_range(self->rep, "pid", me, mem, 64));
+	EXPECT_EQ(64, cowstat_snap_proc(self->rep, me, "all", "shared_outside"));
+	ASSERT_EQ(0, cowstat_param_set("snapshot_max_frames", 63));
+	EXPECT_EQ(-E2BIG, snap_range(self->rep, "pid", me, mem, 64));
+	ASSERT_EQ(0, cowstat_param_set("snapshot_max_frames", 0));
+	EXPECT_EQ(0, snap_range(self->rep, "tree", me, mem, 64));
+	EXPECT_EQ(64, cowstat_snap_family(self->rep, "distinct"));
+	EXPECT_EQ(64, cowstat_snap_family(self->rep, "saved_pages"));
+	EXPECT_EQ(64, cowstat_snap_proc(self->rep, c, "all", "shared_family"));
+	ASSERT_EQ(0, cowstat_param_set("snapshot_max_frames", old));
+	end_sharers(&c, 1, go);
+}
+
+#define SLOW_SIZE	(2UL << 30)
+#define SLOW_MEMBERS	32
+
+/*
+ * A family that is slow to walk and cheap to build: 2 GiB of zero-page ptes (no memory but
+ * 4 MiB of page tables each), copied to 31 children by fork() (the VMA has an anon_vma, so
+ * fork copies its page tables): 16M ptes in all, walked in about 250 ms (6.1 guest). Ready
+ * when every member exists.
+ */
+static void slow_family(int ready)
+{
+	char *p = mmap(NULL, SLOW_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	int go[2], i;
+	char c;
+
+	if (p == MAP_FAILED || madvise(p, SLOW_SIZE, MADV_NOHUGEPAGE))
+		_exit(1);
+	p[0] = 1;
+	if (madvise(p, SLOW_SIZE, MADV_POPULATE_READ) || pipe(go))
+		_exit(1);
+	for (i = 1; i < SLOW_MEMBERS; i++) {
+		if (fork() == 0) {
+			close(go[1]);
+			while (read(go[0], &c, 1) > 0)
+				;
+			_exit(0);
+		}
+	}
+	close(go[0]);
+	if (write(ready, "r", 1) != 1)
+		_exit(1);
+	pause();
+	_exit(0);
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * A fatal signal ends a snapshot in progress promptly (killable lock waits, a signal check
+ * per chunk): the writer, killed a quarter into a snapshot that takes FULL ms, is gone in
+ * well under a quarter of FULL.
+ */
+TEST_F(snap, fatal_signal_ends_walk)
+{
+	int ready[2], status, err;
+	struct timespec t0;
+	long full, gone;
+	char cmd[32], c;
+	pid_t r, k;
+
+	ASSERT_EQ(0, pipe(ready));
+	r = fork();
+	ASSERT_LE(0, r);
+	if (r == 0)
+		slow_family(ready[1]);
+	ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("the slow family could not be built");
+	snprintf(cmd, sizeof(cmd), "tree %d", r);
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	err = write_err(cmd, strlen(cmd));
+	full = ms_since(&t0);
+	EXPECT_EQ(0, err);
+	TH_LOG("a full snapshot of %d members took %ld ms", SLOW_MEMBERS, full);
+	/*
+	 * Long enough that prompt and not prompt cannot be confused: the walk checks for a
+	 * fatal signal every chunk, 1024 ptes for 32 members: tens of microseconds.
+	 */
+	EXPECT_LT(100, full);
+
+	k = fork();
+	ASSERT_LE(0, k);
+	if (k == 0) {
+		if (write(ready[1], "k", 1) != 1)
+			_exit(1);
+		_exit(write_err(cmd, strlen(cmd)) ? 2 : 3);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	usleep(full * 1000 / 4);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	kill(k, SIGKILL);
+	ASSERT_EQ(k, waitpid(k, &status, 0));
+	gone = ms_since(&t0);
+	TH_LOG("killed a quarter into the snapshot: gone %ld ms later", gone);
+	EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+		TH_LOG("the snapshot ended before the signal (status %#x)", status);
+	EXPECT_GT(full / 4, gone);
+	/* The family's root gets SIGKILL; its children see the go pipe close and exit. */
+	kill(r, SIGKILL);
+	ASSERT_EQ(r, waitpid(r, &status, 0));
 }
 
 /* fork, write, unmap, exit, in a loop, with THPs being split and zapped. */

@@ -490,4 +490,80 @@ TEST_F(family, pagemap_crosscheck)
 	close(kcount);
 }
 
+/*
+ * mremap() moves a child's page table entries, not its frames: after the child moved its
+ * copy of 32 shared pages to another address (and wrote one of them), the frames it shares
+ * with its parent are still counted shared, inside the family, once in distinct and in the
+ * matrix, though the two map them at different addresses.
+ */
+TEST(mremap_still_shared)
+{
+	const unsigned long n = 32;
+	char *rep = malloc(REPORT_SIZE), *win, *a, *b, cmd[128], ch;
+	int ready[2], go[2];
+	pid_t me = getpid(), c;
+	struct stat st;
+
+	ASSERT_NE(NULL, rep);
+	if (geteuid() != 0)
+		SKIP(return, "needs root (debugfs)");
+	if (stat(COWSTAT_DEBUGFS_DIR "/" COWSTAT_FILE_SNAPSHOT, &st))
+		SKIP(return, "cowstat not loaded");
+	/* a: the pages; b, right after it: where the child moves them. */
+	win = mmap(NULL, 2 * n * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, win);
+	a = win;
+	b = win + n * PAGE;
+	ASSERT_EQ(a, mmap(a, n * PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+	madvise(a, n * PAGE, MADV_NOHUGEPAGE);
+	touch_write(a, 0, n, 1);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	c = fork();
+	ASSERT_LE(0, c);
+	if (c == 0) {
+		close(go[1]);
+		if (mremap(a, n * PAGE, n * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, b) != b)
+			_exit(1);
+		b[0] = 2;
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		while (read(go[0], &ch, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(go[0]);
+	ASSERT_EQ(1, read(ready[0], &ch, 1)) TH_LOG("mremap failed in the child");
+
+	snprintf(cmd, sizeof(cmd), "tree %d %#lx %#lx", me, (unsigned long)win,
+		 (unsigned long)win + 2 * n * PAGE);
+	ASSERT_EQ(0, cowstat_snapshot(cmd, rep, REPORT_SIZE));
+	EXPECT_EQ(2, cowstat_report_word(rep, "members", 1));
+	/* Page 0: the parent's original, now mapped once, and the child's copy. */
+	EXPECT_EQ(n, cowstat_snap_proc(rep, me, "all", "anon"));
+	EXPECT_EQ(n - 1, cowstat_snap_proc(rep, me, "all", "shared_family"));
+	EXPECT_EQ(0, cowstat_snap_proc(rep, me, "all", "shared_outside"));
+	EXPECT_EQ(1, cowstat_snap_proc(rep, me, "all", "exclusive"));
+	EXPECT_EQ(n, cowstat_snap_proc(rep, c, "all", "anon"));
+	EXPECT_EQ(n - 1, cowstat_snap_proc(rep, c, "all", "shared_family"));
+	EXPECT_EQ(1, cowstat_snap_proc(rep, c, "all", "exclusive"));
+	EXPECT_EQ(2 * n, cowstat_snap_family(rep, "anon_mapped"));
+	EXPECT_EQ(n + 1, cowstat_snap_family(rep, "distinct"));
+	EXPECT_EQ(n - 1, cowstat_snap_family(rep, "saved_pages"));
+	EXPECT_EQ(n - 1, cowstat_snap_matrix(rep, me, c));
+	EXPECT_EQ(n, cowstat_snap_matrix(rep, c, c));
+
+	/* Alone, the child shares them outside its family. */
+	snprintf(cmd, sizeof(cmd), "pid %d %#lx %#lx", c, (unsigned long)win,
+		 (unsigned long)win + 2 * n * PAGE);
+	ASSERT_EQ(0, cowstat_snapshot(cmd, rep, REPORT_SIZE));
+	EXPECT_EQ(n - 1, cowstat_snap_proc(rep, c, "all", "shared_outside"));
+	EXPECT_EQ(0, cowstat_snap_proc(rep, c, "all", "shared_family"));
+
+	close(go[1]);
+	ASSERT_EQ(c, waitpid(c, NULL, 0));
+	free(rep);
+}
+
 TEST_HARNESS_MAIN
