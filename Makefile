@@ -52,7 +52,7 @@ KSFT := .cache/linux-tools
 BENCH_TOOLS := bench/cowbench bench/pagemap-scan bench/cowfamily
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
 
-.PHONY: all module tool selftests setup test style check clean install bench bench-snapshot demo
+.PHONY: all module tool selftests setup test style check clean install bench bench-snapshot bench-trace demo
 
 all: module tool
 
@@ -85,6 +85,10 @@ tools/tests/parse_test: tools/tests/parse_test.c tools/parse.c tools/format.c to
 $(BENCH_TOOLS): bench/%: bench/%.c
 	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
 
+# The trace event's cost per fault, disabled and with "cowstat trace" reading (not a test).
+bench-trace:
+	@scripts/bench-trace.sh
+
 # Times the sharing snapshot against smem and bench/pagemap-scan in a guest (not a test).
 bench-snapshot: tool $(BENCH_TOOLS)
 	@scripts/bench-snapshot.sh
@@ -111,7 +115,9 @@ bench:
 
 style:
 	@[ -e $(KSFT)/checkpatch.pl ] || { echo "checkpatch.pl missing: run 'make setup'" >&2; exit 1; }
-	perl $(KSFT)/checkpatch.pl --strict --no-tree --terse --show-types -f $(filter-out module/compat.h,$(LINT_SRCS))
+	perl $(KSFT)/checkpatch.pl --strict --no-tree --terse --show-types -f $(filter-out module/compat.h tools/symbols.c,$(LINT_SRCS))
+	@# symbols.c calls elfutils, whose types are CamelCase (Dwfl, GElf_Addr): theirs, not ours.
+	perl $(KSFT)/checkpatch.pl --strict --no-tree --terse --show-types --ignore CAMELCASE -f tools/symbols.c
 	@# compat.h is the one place allowed to test the kernel version (house rule 8).
 	perl $(KSFT)/checkpatch.pl --strict --no-tree --terse --show-types \
 		--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON -f module/compat.h

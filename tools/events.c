@@ -118,6 +118,8 @@ static int parse_format(struct cowstat_evsrc *s, const char *fmt, char *err)
 		unsigned int off, size;
 
 		if (f && (!nl || f < nl)) {
+			const char *end;
+
 			semi = strchr(f, ';');
 			if (!semi)
 				break;
@@ -126,18 +128,19 @@ static int parse_format(struct cowstat_evsrc *s, const char *fmt, char *err)
 				name--;
 			if (sscanf(semi, "; offset:%u; size:%u;", &off, &size) != 2)
 				break;
+			/* "char file[32]": the name ends at '[' */
+			end = memchr(name, '[', semi - name);
+			if (!end)
+				end = semi;
 			for (i = 0; i < F_NR; i++) {
 				size_t len = strlen(field_names[i]);
-				const char *end = semi;
 
-				/* "char file[32]": the name ends at '[' */
-				if (memchr(name, '[', semi - name))
-					end = memchr(name, '[', semi - name);
-				if ((size_t)(end - name) == len && !memcmp(name, field_names[i], len)) {
-					s->off[i] = off;
-					s->size[i] = size;
-					seen |= 1u << i;
-				}
+				if ((size_t)(end - name) != len ||
+				    memcmp(name, field_names[i], len))
+					continue;
+				s->off[i] = off;
+				s->size[i] = size;
+				seen |= 1u << i;
 			}
 		}
 		line = nl ? nl + 1 : NULL;
@@ -186,14 +189,18 @@ int cowstat_evsrc_open(struct cowstat_evsrc **out, unsigned int buf_pages, char 
 	long page = sysconf(_SC_PAGESIZE), ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	struct perf_event_attr attr;
 	struct cowstat_evsrc *s;
-	char dir[256], path[300], buf[8192];
+	char dir[256], path[300], buf[8192], *end;
 	unsigned long long id;
 	int cpu;
 
 	if (event_dir(dir, sizeof(dir), err))
 		return -1;
 	snprintf(path, sizeof(path), "%s/id", dir);
-	if (read_small(path, buf, sizeof(buf)) || sscanf(buf, "%llu", &id) != 1) {
+	if (!read_small(path, buf, sizeof(buf)))
+		id = strtoull(buf, &end, 10);
+	else
+		end = buf;
+	if (end == buf) {
 		snprintf(err, COWSTAT_ERR_MAX, "cannot read %.100s: %s", path, strerror(errno));
 		return -1;
 	}
@@ -248,8 +255,8 @@ int cowstat_evsrc_open(struct cowstat_evsrc **out, unsigned int buf_pages, char 
 		r->size = (size_t)buf_pages * page;
 		m = mmap(NULL, r->size + page, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
 		if (m == MAP_FAILED) {
-			snprintf(err, COWSTAT_ERR_MAX, "mapping the event buffer of CPU %d: %s", cpu,
-				 strerror(errno));
+			snprintf(err, COWSTAT_ERR_MAX, "mapping the event buffer of CPU %d: %s",
+				 cpu, strerror(errno));
 			close(r->fd);
 			r->fd = -1;
 			goto err;

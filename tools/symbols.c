@@ -171,7 +171,8 @@ void cowstat_maps_free(void)
 		free(procs[i].v);
 	free(procs);
 	procs = NULL;
-	nprocs = capprocs = 0;
+	nprocs = 0;
+	capprocs = 0;
 }
 
 struct elf_file {
@@ -287,7 +288,9 @@ void cowstat_symbolize(const struct cowstat_code *code, struct cowstat_sym *out)
 	Dwfl_Line *line;
 	int lineno;
 
-	out->func[0] = out->inlined[0] = out->src[0] = '\0';
+	out->func[0] = '\0';
+	out->inlined[0] = '\0';
+	out->src[0] = '\0';
 	if (!e->mod || offset_to_addr(e->mod, code->offset, &addr))
 		return;
 	name = dwfl_module_addrinfo(e->mod, addr, &off, &sym, NULL, NULL, NULL);
@@ -310,7 +313,8 @@ void cowstat_symbols_free(void)
 			dwfl_end(files[k].dwfl);
 	free(files);
 	files = NULL;
-	nfiles = capfiles = 0;
+	nfiles = 0;
+	capfiles = 0;
 	for (i = strings; i; i = next) {
 		next = i->next;
 		free(i);

@@ -67,7 +67,8 @@ struct tracer {
 	u64 events;
 };
 
-static volatile sig_atomic_t stop;
+/* Set by SIGINT or SIGTERM; the loop reads it after each poll(). */
+static sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
@@ -341,7 +342,8 @@ static void label(struct loc *l)
 	const char *base;
 
 	if (l->kind == LOC_GUP) {
-		snprintf(l->label, sizeof(l->label), "[another process's GUP, e.g. process_vm_readv]");
+		snprintf(l->label, sizeof(l->label), "%s",
+			 "[another process's GUP, e.g. process_vm_readv]");
 		l->object = "";
 		return;
 	}
@@ -705,7 +707,8 @@ int cowstat_cmd_trace(int argc, char **argv)
 		case 'b':
 			buf_pages = cowstat_arg_long("PAGES", optarg, 1, 1 << 16);
 			if (buf_pages & (buf_pages - 1))
-				cowstat_usage_error("-b %ld: PAGES must be a power of 2", buf_pages);
+				cowstat_usage_error("-b %ld: PAGES must be a power of 2",
+						    buf_pages);
 			break;
 		case 'n':
 			limit = cowstat_arg_long("N", optarg, 1, 1 << 20);
@@ -715,7 +718,7 @@ int cowstat_cmd_trace(int argc, char **argv)
 			break;
 		}
 	}
-	if (!!pid + !!tree + (optind < argc) != 1)
+	if (!!pid + !!tree + !!(optind < argc) != 1)
 		cowstat_usage_error("trace needs exactly one of -p PID, --tree PID or -- CMD");
 	if (pid && kill(pid, 0) && errno == ESRCH)
 		cowstat_fatal("no such process: %d", pid);

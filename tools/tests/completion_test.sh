@@ -47,7 +47,7 @@ contains() {
 
 echo "TAP version 13"
 expect "commands" "--help -h ps run show top trace tree version" cowstat ""
-expect "commands starting with t" "top tree" cowstat t
+expect "commands starting with t" "top trace tree" cowstat t
 expect "top options starting with --" "--bytes --delay --help --iterations --json --pages --pid --tree" \
 	cowstat top --
 expect "run options" "-- --bytes --help --interval --json --output --pages -h -i -o" cowstat run -

@@ -37,7 +37,7 @@ if command -v man > /dev/null; then
 	result $? "man 8 cowstat finds the installed page"
 fi
 bash -c ". '$tmp/root/usr/share/bash-completion/completions/cowstat'
-	COMP_WORDS=(cowstat tr); COMP_CWORD=1; _cowstat; [ \"\${COMPREPLY[*]}\" = tree ]"
+	COMP_WORDS=(cowstat tre); COMP_CWORD=1; _cowstat; [ \"\${COMPREPLY[*]}\" = tree ]"
 result $? "the installed completion completes"
 echo "1..$n"
 exit $fail
