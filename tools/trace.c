@@ -491,11 +491,17 @@ static void print_locs(FILE *f, const struct loc *v, size_t n, size_t limit)
 
 		if (!tmp)
 			cowstat_fatal("tmpfile: %s", strerror(errno));
+		int width = 0;
+
 		cowstat_table_print(&tb, tmp, "    ");
+		rewind(tmp);
+		while (fgets(line, sizeof(line), tmp))
+			if ((int)strcspn(line, "\n") > width)
+				width = strcspn(line, "\n");
 		rewind(tmp);
 		for (i = 0; fgets(line, sizeof(line), tmp); i++) {
 			line[strcspn(line, "\n")] = '\0';
-			fprintf(f, "%s  %s\n", line, i == 0 ? "LOCATION" : v[i - 1].label);
+			fprintf(f, "%-*s  %s\n", width, line, i == 0 ? "LOCATION" : v[i - 1].label);
 		}
 		fclose(tmp);
 	}
