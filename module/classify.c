@@ -4,48 +4,93 @@
  * address space it happened. Called from probe handlers: no locks, no sleeping, constant work.
  *
  * At do_wp_page() entry, on 6.1 and 6.12 alike, the page table lock is held and vmf->orig_pte
- * maps the page being written, so the page cannot be unmapped while we look at it. The kernel
- * then decides between copying and reusing an anonymous page that is not marked exclusive
- * (refcount check under the folio lock); that outcome is known only when it calls
- * wp_page_reuse(), which probe.c watches (*resolve_at_return).
+ * maps the page being written, so the page cannot be unmapped while we look at it. Some faults
+ * are settled right there; the others are settled later in do_wp_page() (see probe.c), where
+ * the kernel copies the page or reuses it, and *when says which.
  */
 #include <linux/mm.h>
 #include <linux/page-flags.h>
 #include <linux/pgtable.h>
+#include <linux/userfaultfd_k.h>
 
 #include "cowstat.h"
 
-enum cowstat_class cowstat_classify_wp(struct vm_fault *vmf, bool *resolve_at_return)
+/*
+ * The class of a write-protected pte of private mapping @vma: the same answer at do_wp_page()
+ * entry and when the copy replaces it, since the kernel replaces only a pte that did not
+ * change. COWSTAT_COPY means an anonymous page that is neither KSM nor the zero page.
+ *
+ * Like vm_normal_page() on x86 (ARCH_HAS_PTE_SPECIAL), a pte that is not special maps a page
+ * with a struct page; only VM_PFNMAP/VM_MIXEDMAP mappings need the slower pfn_valid().
+ */
+enum cowstat_class cowstat_classify_pte(struct vm_area_struct *vma, pte_t pte)
 {
-	struct vm_area_struct *vma = vmf->vma;
-	unsigned long pfn;
+	unsigned long pfn = pte_pfn(pte);
 	struct folio *folio;
-	struct page *page;
-	pte_t pte = vmf->orig_pte;
 
-	*resolve_at_return = false;
-	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
-		return COWSTAT_SHARED;
-
-	pfn = pte_pfn(pte);
 	if (is_zero_pfn(pfn))
-		/* An unshare of the zero page has nothing to do. */
-		return vmf->flags & FAULT_FLAG_UNSHARE ? COWSTAT_OTHER : COWSTAT_ZERO;
-	if (pte_special(pte) || !pfn_valid(pfn))
+		return COWSTAT_ZERO;
+	if (pte_special(pte))
 		return COWSTAT_OTHER;
-
-	page = pfn_to_page(pfn);
-	folio = page_folio(page);
+	if (unlikely(vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP)) && !pfn_valid(pfn))
+		return COWSTAT_OTHER;
+	folio = page_folio(pfn_to_page(pfn));
 	if (!folio_test_anon(folio))
-		return vmf->flags & FAULT_FLAG_UNSHARE ? COWSTAT_OTHER : COWSTAT_FILE;
+		return COWSTAT_FILE;
 	if (folio_test_ksm(folio))
 		return COWSTAT_KSM;
-	if (vmf->flags & FAULT_FLAG_UNSHARE)
-		return COWSTAT_UNSHARE;
-	if (PageAnonExclusive(page))
-		return COWSTAT_REUSE;
-	*resolve_at_return = true;
 	return COWSTAT_COPY;
+}
+
+/* Does this shared-mapping fault go through ->page_mkwrite() or ->pfn_mkwrite()? */
+static bool wp_shared_calls_mkwrite(struct vm_area_struct *vma, pte_t pte)
+{
+	const struct vm_operations_struct *ops = vma->vm_ops;
+	unsigned long pfn = pte_pfn(pte);
+
+	if (!ops)
+		return false;
+	if (pte_special(pte) || !pfn_valid(pfn) || (vma->vm_flags & VM_PFNMAP))
+		return ops->pfn_mkwrite;
+	return ops->page_mkwrite;
+}
+
+/* The class of the fault at do_wp_page() entry, when it is settled, and its region. */
+enum cowstat_class cowstat_classify_wp(struct vm_fault *vmf, enum cowstat_wp_when *when,
+				       enum cowstat_region *region)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	bool unshare = vmf->flags & FAULT_FLAG_UNSHARE;
+	pte_t pte = vmf->orig_pte;
+	enum cowstat_class class;
+
+	*region = cowstat_region_of(vma->vm_mm, vma);
+	/* Handed to user space (userfaultfd write-protect): not COW, not counted. */
+	if (!unshare && userfaultfd_pte_wp(vma, pte)) {
+		*when = COWSTAT_WP_NEVER;
+		return COWSTAT_OTHER;
+	}
+	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
+		*when = wp_shared_calls_mkwrite(vma, pte) ? COWSTAT_WP_AT_MKWRITE : COWSTAT_WP_NOW;
+		return COWSTAT_SHARED;
+	}
+
+	class = cowstat_classify_pte(vma, pte);
+	if (class != COWSTAT_COPY) {
+		/* An unshare of a page that is not anonymous has nothing to do. */
+		if (unshare && class != COWSTAT_KSM) {
+			*when = COWSTAT_WP_NOW;
+			return COWSTAT_OTHER;
+		}
+		*when = COWSTAT_WP_AT_COPY;
+		return class;
+	}
+	if (PageAnonExclusive(pfn_to_page(pte_pfn(pte)))) {
+		*when = COWSTAT_WP_NOW;
+		return unshare ? COWSTAT_UNSHARE : COWSTAT_REUSE;
+	}
+	*when = COWSTAT_WP_AT_REUSE_OR_COPY;
+	return unshare ? COWSTAT_UNSHARE : COWSTAT_COPY;
 }
 
 /* Region classes follow /proc/PID/maps: [heap] and [stack] as it names them. */

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * cowstat: every difference between the target kernels (Debian 6.1 and 6.12) that the page
- * table walker meets, as small inline wrappers. No other file tests LINUX_VERSION_CODE.
- * The facts behind each wrapper (what is exported, what is inline) are in the project's
- * kernel notes, section b.
+ * table walker and the probes meet, as small inline wrappers. No other file tests
+ * LINUX_VERSION_CODE. The facts behind each wrapper (what is exported, what is inline) are in
+ * the project's kernel notes, section b.
  */
 #ifndef _COWSTAT_COMPAT_H
 #define _COWSTAT_COMPAT_H
 
 #include <linux/version.h>
+#include <linux/ftrace.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
 
@@ -41,6 +42,21 @@ static inline pmd_t cowstat_pmdp_get(pmd_t *pmd)
 	return READ_ONCE(*pmd);
 #else
 	return pmdp_get_lockless(pmd);
+#endif
+}
+
+/*
+ * Argument @n of a function entered through an ftrace_ops callback registered without
+ * FTRACE_OPS_FL_SAVE_REGS (x86 saves the argument registers: DYNAMIC_FTRACE_WITH_ARGS on
+ * both kernels). 6.1 has no accessor; its struct ftrace_regs is a struct pt_regs.
+ */
+static __always_inline unsigned long
+cowstat_ftrace_arg(struct ftrace_regs *fregs, unsigned int n)
+{
+#ifdef ftrace_regs_get_argument
+	return ftrace_regs_get_argument(fregs, n);
+#else
+	return regs_get_kernel_argument(&fregs->regs, n);
 #endif
 }
 

@@ -1,29 +1,52 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cowstat: the probes on the fault path (Documentation/trace/kprobes.rst).
+ * cowstat: the probes on the fault path.
  *
- *  - kretprobe do_wp_page: classify at entry (classify.c), count at return. Counting at return
- *    drops faults the kernel retries (VM_FAULT_RETRY, e.g. 6.12's per-VMA-lock faults that need
- *    an anon_vma), so each user-visible fault is counted once.
- *  - kprobe wp_page_reuse: marks the do_wp_page() in flight on this CPU as a reuse. For the
- *    anonymous pages whose fate is decided inside do_wp_page(), the page table lock is held from
- *    entry to that call, so the task cannot leave the CPU in between: a per-CPU slot naming the
- *    task and its return-probe data is enough to connect the two.
- *  - kretprobe do_huge_pmd_wp_page: PMD-mapped THP reused whole, or split (VM_FAULT_FALLBACK;
- *    a 4 KiB do_wp_page() fault follows and is counted on its own).
- *  - kretprobe finish_fault: the first write to a MAP_PRIVATE file page that was not mapped
- *    yet never reaches do_wp_page(); do_cow_fault() installs the copy through finish_fault().
+ * A write-protect fault is counted where the kernel settles it, never at do_wp_page()'s
+ * return: return probes cost more than everything else together, and a fault the kernel
+ * retries (VM_FAULT_RETRY, e.g. 6.12's per-VMA-lock faults that need an anon_vma) never gets
+ * that far, so each user-visible fault is counted once. One ftrace_ops callback
+ * (Documentation/trace/ftrace-uses.rst) traces four functions that start with an fentry call;
+ * their addresses come from kprobes that are registered disabled, only to resolve the names:
+ *
+ *  - do_wp_page: classify (classify.c). A shared-mapping write without ->page_mkwrite(), a
+ *    reuse of a page marked exclusive, an unshare that needs nothing: counted here.
+ *  - ptep_clear_flush, called from the copy path (wp_page_copy(), inlined into do_wp_page()
+ *    on 6.12): the copy replaces the old pte, which is still the pte the fault started from
+ *    (the kernel checked pte_same() under the page table lock), so its class is read again
+ *    from it. Copies of the zero page, of file and KSM pages, and of anonymous pages.
+ *  - page_move_anon_rmap (6.1) / folio_move_anon_rmap (6.12), called from do_wp_page(): the
+ *    kernel reuses an anonymous page it had to check. The page table lock is held from
+ *    do_wp_page() entry to that call, so the task cannot leave the CPU in between: a per-CPU
+ *    slot naming the task and its fault connects the two.
+ *  - finish_mkwrite_fault: a shared-mapping write whose ->page_mkwrite() succeeded.
+ *
+ * An unshare (FAULT_FLAG_UNSHARE) that copies looks like any copy at ptep_clear_flush(), and
+ * the task may have slept and moved to another CPU in between: such faults, rare, wait in a
+ * small table of pending unshares, looked up only while it is not empty.
+ *
+ * Two return probes (kretprobes) remain, off the 4 KiB COW path:
+ *  - do_huge_pmd_wp_page: PMD-mapped THP reused whole, or split (VM_FAULT_FALLBACK; a 4 KiB
+ *    do_wp_page() fault follows and is counted on its own).
+ *  - finish_fault: the first write to a MAP_PRIVATE file page that was not mapped yet never
+ *    reaches do_wp_page(); do_cow_fault() installs the copy through finish_fault().
  *
  * Handlers run with preemption disabled and never sleep, allocate only with GFP_NOWAIT (a
- * process's first record), and take no lock but the table's on that path.
+ * process's first record), and take no lock but the table's and, for unshares, the pending
+ * table's.
  */
+#include <linux/ftrace.h>
+#include <linux/kallsyms.h>
 #include <linux/kprobes.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/percpu.h>
 #include <linux/ptrace.h>
 #include <linux/seq_file.h>
+#include <linux/spinlock.h>
+#include <linux/trace_recursion.h>
 
+#include "compat.h"
 #include "cowstat.h"
 #include "cowstat_trace.h"
 
@@ -32,9 +55,10 @@ module_param(maxactive, int, 0444);
 MODULE_PARM_DESC(maxactive, "faults each return probe can track at once (missed beyond that)");
 
 /*
- * What a return probe needs, taken at entry while the fault still holds its locks: after a
- * fault returns VM_FAULT_COMPLETED or VM_FAULT_RETRY the VMA may be gone. The mm stays: the
- * faulting task (or a GUP caller, for a remote mm) holds a reference until the fault returns.
+ * One fault to count. For the return probes, taken at entry while the fault still holds its
+ * locks: after a fault returns VM_FAULT_COMPLETED or VM_FAULT_RETRY the VMA may be gone. The
+ * mm stays: the faulting task (or a GUP caller, for a remote mm) holds a reference until the
+ * fault returns.
  */
 struct cowstat_fault {
 	struct mm_struct *mm;
@@ -42,18 +66,55 @@ struct cowstat_fault {
 	unsigned long addr;
 	enum cowstat_class class;
 	enum cowstat_region region;
-	bool resolve;		/* copy unless wp_page_reuse() is seen */
-	bool reused;		/* set by the wp_page_reuse() probe */
-	int cpu;		/* whose slot points here */
 };
 
-/* The do_wp_page() in flight on this CPU whose outcome wp_page_reuse() may tell. */
+/*
+ * The do_wp_page() last entered on this CPU, if its count waits for the kernel to copy or
+ * reuse the page. @busy guards the callbacks that run under the page table lock (preemption
+ * disabled) against recursion, for less than ftrace_test_recursion_trylock() costs.
+ */
 struct cowstat_wp_slot {
 	struct task_struct *task;
-	struct cowstat_fault *data;
+	struct cowstat_fault f;		/* f.mm NULL: nothing waits */
+	pte_t pte;			/* vmf->orig_pte */
+	enum cowstat_wp_when when;
+	bool busy;
 };
 
 static DEFINE_PER_CPU(struct cowstat_wp_slot, cowstat_wp_slot);
+
+/*
+ * Unshares that may copy, from do_wp_page() entry to ptep_clear_flush(). A task has at most
+ * one fault in flight, so its next do_wp_page() drops what it left (a copy that lost a race).
+ * When the table is full the oldest entry goes, and that copy is counted as copy.
+ */
+#define COWSTAT_NR_PENDING	16
+
+struct cowstat_pending {
+	struct task_struct *task;	/* NULL: free */
+	struct mm_struct *mm;
+	unsigned long addr;
+	unsigned long seq;		/* order of insertion, to drop the oldest */
+};
+
+static DEFINE_RAW_SPINLOCK(cowstat_pending_lock);	/* protects the three below */
+static struct cowstat_pending cowstat_pending[COWSTAT_NR_PENDING];
+static unsigned long cowstat_pending_seq;
+static int cowstat_nr_pending;				/* read locklessly as a hint */
+
+/* Where the fault path calls the functions we trace: [start, start + size). */
+struct cowstat_text {
+	unsigned long start;
+	unsigned long size;
+};
+
+/* Where the copy path calls ptep_clear_flush(): wp_page_copy, or do_wp_page where inlined. */
+static struct cowstat_text cowstat_copy_text;
+
+static bool in_text(const struct cowstat_text *t, unsigned long ip)
+{
+	return ip - t->start < t->size;
+}
 
 /* Fill @f from @vmf if its mm is tracked; false to leave the return probe unarmed. */
 static bool fault_start(struct cowstat_fault *f, struct vm_fault *vmf)
@@ -66,8 +127,6 @@ static bool fault_start(struct cowstat_fault *f, struct vm_fault *vmf)
 	f->vma = vma;
 	f->addr = vmf->address;
 	f->region = cowstat_region_of(vma->vm_mm, vma);
-	f->resolve = false;
-	f->reused = false;
 	return true;
 }
 
@@ -84,51 +143,282 @@ static void fault_end(struct cowstat_fault *f, vm_fault_t ret, enum cowstat_clas
 				    class, f->region);
 }
 
-static int wp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+/* Count a fault settled now, in @vma at @addr. */
+static void fault_settled(struct vm_area_struct *vma, unsigned long addr,
+			  enum cowstat_class class)
 {
-	struct cowstat_fault *f = (struct cowstat_fault *)ri->data;
-	struct cowstat_wp_slot *slot = this_cpu_ptr(&cowstat_wp_slot);
-	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+	struct cowstat_fault f = {
+		.mm = vma->vm_mm,
+		.addr = addr,
+		.class = class,
+		.region = cowstat_region_of(vma->vm_mm, vma),
+	};
 
+	fault_end(&f, 0, f.class);
+}
+
+/* Forget what @task left pending. Call with cowstat_pending_lock held. */
+static void pending_drop_task(struct task_struct *task)
+{
+	int i;
+
+	lockdep_assert_held(&cowstat_pending_lock);
+	for (i = 0; i < COWSTAT_NR_PENDING; i++) {
+		if (cowstat_pending[i].task == task) {
+			cowstat_pending[i].task = NULL;
+			WRITE_ONCE(cowstat_nr_pending, cowstat_nr_pending - 1);
+		}
+	}
+}
+
+static void pending_add(struct mm_struct *mm, unsigned long addr)
+{
+	struct cowstat_pending *p = NULL;
+	unsigned long flags;
+	int i;
+
+	raw_spin_lock_irqsave(&cowstat_pending_lock, flags);
+	pending_drop_task(current);
+	for (i = 0; i < COWSTAT_NR_PENDING; i++) {
+		struct cowstat_pending *q = &cowstat_pending[i];
+
+		if (!q->task) {
+			p = q;
+			break;
+		}
+		if (!p || q->seq < p->seq)
+			p = q;
+	}
+	if (!p->task)
+		WRITE_ONCE(cowstat_nr_pending, cowstat_nr_pending + 1);
+	p->task = current;
+	p->mm = mm;
+	p->addr = addr;
+	p->seq = ++cowstat_pending_seq;
+	raw_spin_unlock_irqrestore(&cowstat_pending_lock, flags);
+}
+
+/* Was the fault of current at @addr in @mm a pending unshare? Takes it off the table. */
+static bool pending_take(struct mm_struct *mm, unsigned long addr)
+{
+	unsigned long flags;
+	bool found = false;
+	int i;
+
+	raw_spin_lock_irqsave(&cowstat_pending_lock, flags);
+	for (i = 0; i < COWSTAT_NR_PENDING; i++) {
+		struct cowstat_pending *p = &cowstat_pending[i];
+
+		if (p->task == current && p->mm == mm && p->addr == addr) {
+			p->task = NULL;
+			WRITE_ONCE(cowstat_nr_pending, cowstat_nr_pending - 1);
+			found = true;
+		}
+	}
+	raw_spin_unlock_irqrestore(&cowstat_pending_lock, flags);
+	return found;
+}
+
+static void pending_forget_current(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&cowstat_pending_lock, flags);
+	pending_drop_task(current);
+	raw_spin_unlock_irqrestore(&cowstat_pending_lock, flags);
+}
+
+/*
+ * The ftrace callbacks. Ftrace does not protect them against recursion (no
+ * FTRACE_OPS_FL_RECURSION, which would cost a wrapper). Three of them run under the page
+ * table lock, so with preemption disabled (the target kernels are not PREEMPT_RT), and a
+ * per-CPU flag is enough; finish_mkwrite_fault() runs preemptible and takes the ftrace
+ * trylock, which also disables preemption. Nothing they call is traced by them, so a refusal,
+ * counted as missed, would mean another tracer made it happen.
+ */
+/* One traced function: where ftrace calls us from, and where its code lies. */
+struct cowstat_hook {
+	const char *const *names;	/* the first that the kernel has is traced */
+	const char *name;
+	unsigned long ip;		/* its fentry call, as ftrace reports it */
+	struct cowstat_text text;
+	atomic_long_t missed;
+};
+
+static const char *const wp_names[] = { "do_wp_page", NULL };
+static const char *const copy_names[] = { "ptep_clear_flush", NULL };
+static const char *const reuse_names[] = { "folio_move_anon_rmap", "page_move_anon_rmap", NULL };
+static const char *const mkwrite_names[] = { "finish_mkwrite_fault", NULL };
+
+enum { HOOK_WP, HOOK_COPY, HOOK_REUSE, HOOK_MKWRITE, NR_HOOKS };
+
+static struct cowstat_hook cowstat_hooks[NR_HOOKS] = {
+	[HOOK_WP] = { .names = wp_names },
+	[HOOK_COPY] = { .names = copy_names },
+	[HOOK_REUSE] = { .names = reuse_names },
+	[HOOK_MKWRITE] = { .names = mkwrite_names },
+};
+
+/* This CPU's slot, marked busy; NULL if it already was (recursion). Page table lock held. */
+static struct cowstat_wp_slot *slot_lock(struct cowstat_hook *h)
+{
+	struct cowstat_wp_slot *slot = this_cpu_ptr(&cowstat_wp_slot);
+
+	if (unlikely(slot->busy)) {
+		atomic_long_inc(&h->missed);
+		return NULL;
+	}
+	slot->busy = true;
+	barrier();
+	return slot;
+}
+
+static void slot_unlock(struct cowstat_wp_slot *slot)
+{
+	barrier();
+	slot->busy = false;
+}
+
+/*
+ * do_wp_page(vmf): page table lock held, vmf->orig_pte is the pte written to. The slot is the
+ * fault's record until it is counted (no locals whose address is taken: with the target
+ * kernels' stack protector and zeroed automatic variables, those cost more than the rest).
+ */
+static void wp_entry(struct cowstat_hook *h, struct ftrace_regs *fregs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)cowstat_ftrace_arg(fregs, 0);
+	struct cowstat_wp_slot *slot;
+
+	slot = slot_lock(h);
+	if (!slot)
+		return;
 	/* Always overwrite: a stale slot must never outlive the next fault on this CPU. */
 	slot->task = current;
-	slot->data = NULL;
-	if (!fault_start(f, vmf))
-		return 1;
-	f->class = cowstat_classify_wp(vmf, &f->resolve);
-	if (f->resolve) {
-		f->cpu = smp_processor_id();
-		slot->data = f;
+	slot->f.mm = NULL;
+	if (unlikely(READ_ONCE(cowstat_nr_pending)))
+		pending_forget_current();
+
+	slot->f.class = cowstat_classify_wp(vmf, &slot->when, &slot->f.region);
+	switch (slot->when) {
+	case COWSTAT_WP_NOW:
+		slot->f.mm = vmf->vma->vm_mm;
+		slot->f.addr = vmf->address;
+		fault_end(&slot->f, 0, slot->f.class);
+		slot->f.mm = NULL;
+		break;
+	case COWSTAT_WP_AT_COPY:
+	case COWSTAT_WP_AT_REUSE_OR_COPY:
+		slot->f.mm = vmf->vma->vm_mm;
+		slot->f.addr = vmf->address;
+		slot->pte = vmf->orig_pte;
+		if (slot->f.class == COWSTAT_UNSHARE)
+			pending_add(slot->f.mm, slot->f.addr);
+		break;
+	default:
+		break;
 	}
-	return 0;
+	slot_unlock(slot);
 }
 
-static int wp_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+/*
+ * ptep_clear_flush(vma, addr, ptep) from the copy path: page table lock held, *ptep is still
+ * the pte the fault started from. Usually the task did not leave the CPU since do_wp_page()
+ * entry and the slot has the fault; if it did (the copy may sleep in allocation), the pte
+ * tells the class again and the pending table tells an unshare.
+ */
+static void copy_installed(struct cowstat_hook *h, unsigned long parent_ip,
+			   struct ftrace_regs *fregs)
 {
-	struct cowstat_fault *f = (struct cowstat_fault *)ri->data;
-	vm_fault_t ret = (__force vm_fault_t)regs_return_value(regs);
-	enum cowstat_class class = f->class;
+	struct vm_area_struct *vma;
+	struct cowstat_wp_slot *slot;
+	unsigned long addr;
+	pte_t pte;
 
-	if (f->resolve) {
-		/* Another task may have taken the slot meanwhile: clear it only if still ours. */
-		cmpxchg(&per_cpu_ptr(&cowstat_wp_slot, f->cpu)->data, f, NULL);
-		if (f->reused)
-			class = COWSTAT_REUSE;
+	if (!in_text(&cowstat_copy_text, parent_ip))
+		return;
+	slot = slot_lock(h);
+	if (!slot)
+		return;
+	vma = (struct vm_area_struct *)cowstat_ftrace_arg(fregs, 0);
+	addr = cowstat_ftrace_arg(fregs, 1);
+	pte = ptep_get((pte_t *)cowstat_ftrace_arg(fregs, 2));
+	if (likely(slot->task == current && slot->f.mm == vma->vm_mm &&
+		   slot->f.addr == addr && pte_same(slot->pte, pte))) {
+		if (unlikely(slot->f.class == COWSTAT_UNSHARE))
+			pending_take(slot->f.mm, addr);
+	} else {
+		/* The slot is this CPU's to use: whatever it held is not this task's fault. */
+		slot->task = current;
+		slot->f.mm = vma->vm_mm;
+		slot->f.addr = addr;
+		slot->f.class = cowstat_classify_pte(vma, pte);
+		slot->f.region = cowstat_region_of(vma->vm_mm, vma);
+		if (unlikely(READ_ONCE(cowstat_nr_pending)) && slot->f.class == COWSTAT_COPY &&
+		    pending_take(vma->vm_mm, addr))
+			slot->f.class = COWSTAT_UNSHARE;
 	}
-	fault_end(f, ret, ret & VM_FAULT_ERROR ? COWSTAT_OTHER : class);
-	return 0;
+	fault_end(&slot->f, 0, slot->f.class);
+	slot->f.mm = NULL;
+	slot_unlock(slot);
 }
 
-static int reuse_pre(struct kprobe *p, struct pt_regs *regs)
+/* page_move_anon_rmap()/folio_move_anon_rmap() from do_wp_page(): the page is reused. */
+static void anon_reused(struct cowstat_hook *h, unsigned long parent_ip, struct ftrace_regs *fregs)
 {
-	struct cowstat_wp_slot *slot = this_cpu_ptr(&cowstat_wp_slot);
+	struct cowstat_wp_slot *slot;
 
-	if (slot->task == current && slot->data) {
-		slot->data->reused = true;
-		slot->data = NULL;
+	if (!in_text(&cowstat_hooks[HOOK_WP].text, parent_ip))
+		return;
+	slot = slot_lock(h);
+	if (!slot)
+		return;
+	if (slot->task == current && slot->f.mm && slot->when == COWSTAT_WP_AT_REUSE_OR_COPY) {
+		if (slot->f.class == COWSTAT_UNSHARE)
+			/* An unshare that found the page exclusive after all: nothing copied. */
+			pending_take(slot->f.mm, slot->f.addr);
+		else
+			slot->f.class = COWSTAT_REUSE;
+		fault_end(&slot->f, 0, slot->f.class);
+		slot->f.mm = NULL;
 	}
-	return 0;
+	slot_unlock(slot);
 }
+
+/* finish_mkwrite_fault(vmf, ...): ->page_mkwrite() or ->pfn_mkwrite() accepted the write. */
+static void mkwrite_done(struct cowstat_hook *h, unsigned long parent_ip,
+			 struct ftrace_regs *fregs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)cowstat_ftrace_arg(fregs, 0);
+	int bit;
+
+	bit = ftrace_test_recursion_trylock(h->ip, parent_ip);
+	if (bit < 0) {
+		atomic_long_inc(&h->missed);
+		return;
+	}
+	fault_settled(vmf->vma, vmf->address, COWSTAT_SHARED);
+	ftrace_test_recursion_unlock(bit);
+}
+
+/*
+ * One ftrace_ops for the four functions: each ftrace_ops costs its own RCU-tasks grace
+ * periods when it is unregistered, which made unloading under load slow. Its trampoline
+ * calls cowstat_ftrace() directly, with the traced function's fentry address.
+ */
+static void notrace cowstat_ftrace(unsigned long ip, unsigned long parent_ip,
+				   struct ftrace_ops *op, struct ftrace_regs *fregs)
+{
+	if (ip == cowstat_hooks[HOOK_WP].ip)
+		wp_entry(&cowstat_hooks[HOOK_WP], fregs);
+	else if (ip == cowstat_hooks[HOOK_COPY].ip)
+		copy_installed(&cowstat_hooks[HOOK_COPY], parent_ip, fregs);
+	else if (ip == cowstat_hooks[HOOK_REUSE].ip)
+		anon_reused(&cowstat_hooks[HOOK_REUSE], parent_ip, fregs);
+	else if (ip == cowstat_hooks[HOOK_MKWRITE].ip)
+		mkwrite_done(&cowstat_hooks[HOOK_MKWRITE], parent_ip, fregs);
+}
+
+static struct ftrace_ops cowstat_ops = { .func = cowstat_ftrace };
 
 static int thp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
@@ -177,13 +467,6 @@ static int ff_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-static struct kretprobe cowstat_krp_wp = {
-	.kp.symbol_name = "do_wp_page",
-	.entry_handler = wp_entry,
-	.handler = wp_return,
-	.data_size = sizeof(struct cowstat_fault),
-};
-
 static struct kretprobe cowstat_krp_thp = {
 	.kp.symbol_name = "do_huge_pmd_wp_page",
 	.entry_handler = thp_entry,
@@ -198,20 +481,112 @@ static struct kretprobe cowstat_krp_ff = {
 	.data_size = sizeof(struct cowstat_fault),
 };
 
-static struct kprobe cowstat_kp_reuse = {
-	.symbol_name = "wp_page_reuse",
-	.pre_handler = reuse_pre,
-};
+static struct kretprobe *cowstat_krps[] = { &cowstat_krp_thp, &cowstat_krp_ff };
 
-static struct kretprobe *cowstat_krps[] = {
-	&cowstat_krp_wp, &cowstat_krp_thp, &cowstat_krp_ff,
-};
+/* The code range of the function @kp resolved, from sprint_symbol(): "name+0x4/0x6a0". */
+static int text_of(struct kprobe *kp, struct cowstat_text *t)
+{
+	unsigned long addr = (unsigned long)kp->addr, off, size;
+	size_t len = strlen(kp->symbol_name);
+	char sym[KSYM_SYMBOL_LEN];
 
-static struct kprobe *cowstat_kps[] = { &cowstat_kp_reuse };
+	sprint_symbol(sym, addr);
+	if (strncmp(sym, kp->symbol_name, len) || sym[len] != '+' ||
+	    sscanf(sym + len, "+%lx/%lx", &off, &size) != 2 || off >= size) {
+		pr_err("cannot find the code of %s (%s)\n", kp->symbol_name, sym);
+		return -EINVAL;
+	}
+	t->start = addr - off;
+	t->size = size;
+	return 0;
+}
 
 /*
- * Order matters on unload: the reuse probe writes into do_wp_page's return-probe data, so it
- * goes first and comes last.
+ * Which functions the kernel has, and where their code lies. Kernel symbols are not exported
+ * to modules: kprobes registered disabled (never armed) resolve the names, and are
+ * unregistered together, in one RCU grace period.
+ */
+static int find_code(void)
+{
+	struct kprobe kps[NR_HOOKS + 1] = {};
+	struct kprobe *reg[ARRAY_SIZE(kps)];
+	int i, j, nr = 0, ret = 0;
+
+	for (i = 0; i < ARRAY_SIZE(cowstat_hooks); i++) {
+		struct cowstat_hook *h = &cowstat_hooks[i];
+
+		for (j = 0; h->names[j]; j++) {
+			memset(&kps[nr], 0, sizeof(kps[nr]));
+			kps[nr].symbol_name = h->names[j];
+			kps[nr].flags = KPROBE_FLAG_DISABLED;
+			ret = register_kprobe(&kps[nr]);
+			if (!ret)
+				break;
+		}
+		if (ret) {
+			pr_err("cannot probe %s: %d\n", h->names[0], ret);
+			goto out;
+		}
+		h->name = h->names[j];
+		h->ip = (unsigned long)kps[nr].addr;
+		reg[nr] = &kps[nr];
+		ret = text_of(reg[nr++], &h->text);
+		if (ret)
+			goto out;
+	}
+	/* 6.1: wp_page_copy() is a function of its own; 6.12 inlines it into do_wp_page(). */
+	memset(&kps[nr], 0, sizeof(kps[nr]));
+	kps[nr].symbol_name = "wp_page_copy";
+	kps[nr].flags = KPROBE_FLAG_DISABLED;
+	ret = register_kprobe(&kps[nr]);
+	if (ret == -ENOENT) {
+		cowstat_copy_text = cowstat_hooks[HOOK_WP].text;
+		ret = 0;
+	} else if (!ret) {
+		reg[nr] = &kps[nr];
+		ret = text_of(reg[nr++], &cowstat_copy_text);
+	}
+out:
+	if (nr)
+		unregister_kprobes(reg, nr);
+	return ret;
+}
+
+/*
+ * Filter by address: a kprobe on a function with an fentry call sits on that call, which is
+ * the address ftrace knows it by. (A filter by name would look up the name of every function
+ * ftrace knows, on every load.)
+ */
+static int trace_hooks(void)
+{
+	unsigned long ips[NR_HOOKS];
+	int i, ret;
+
+	for (i = 0; i < NR_HOOKS; i++) {
+		atomic_long_set(&cowstat_hooks[i].missed, 0);
+		ips[i] = cowstat_hooks[i].ip;
+	}
+	ret = ftrace_set_filter_ips(&cowstat_ops, ips, NR_HOOKS, 0, 1);
+	if (ret) {
+		pr_err("cannot trace the fault path: %d\n", ret);
+		goto err;
+	}
+	ret = register_ftrace_function(&cowstat_ops);
+	if (ret) {
+		pr_err("cannot register the ftrace callback: %d\n", ret);
+		goto err;
+	}
+	return 0;
+
+err:
+	ftrace_free_filter(&cowstat_ops);
+	return ret;
+}
+
+/*
+ * The return probes go first; then the ftrace callback. The reuse hook reads the slot that
+ * the do_wp_page hook fills, on the same CPU under the page table lock, so they can start in
+ * any order. On unload, unregister_ftrace_function() waits until no callback runs.
  */
 int cowstat_probe_init(void)
 {
@@ -221,19 +596,20 @@ int cowstat_probe_init(void)
 		pr_err("maxactive=%d out of range 1..4096\n", maxactive);
 		return -EINVAL;
 	}
+	ret = find_code();
+	if (ret)
+		return ret;
+
 	for (i = 0; i < ARRAY_SIZE(cowstat_krps); i++)
 		cowstat_krps[i]->maxactive = maxactive;
-
 	ret = register_kretprobes(cowstat_krps, ARRAY_SIZE(cowstat_krps));
 	if (ret) {
 		pr_err("cannot probe the fault path (return probes): %d\n", ret);
 		return ret;
 	}
-	ret = register_kprobes(cowstat_kps, ARRAY_SIZE(cowstat_kps));
-	if (ret) {
-		pr_err("cannot probe %s: %d\n", cowstat_kp_reuse.symbol_name, ret);
+	ret = trace_hooks();
+	if (ret)
 		goto err_krps;
-	}
 	return 0;
 
 err_krps:
@@ -243,7 +619,8 @@ err_krps:
 
 void cowstat_probe_exit(void)
 {
-	unregister_kprobes(cowstat_kps, ARRAY_SIZE(cowstat_kps));
+	unregister_ftrace_function(&cowstat_ops);
+	ftrace_free_filter(&cowstat_ops);
 	unregister_kretprobes(cowstat_krps, ARRAY_SIZE(cowstat_krps));
 }
 
@@ -252,8 +629,10 @@ void cowstat_probe_missed(struct seq_file *m)
 {
 	int i;
 
+	for (i = 0; i < ARRAY_SIZE(cowstat_hooks); i++)
+		seq_printf(m, "missed_%s %ld\n", cowstat_hooks[i].name,
+			   atomic_long_read(&cowstat_hooks[i].missed));
 	for (i = 0; i < ARRAY_SIZE(cowstat_krps); i++)
 		seq_printf(m, "missed_%s %lu\n", cowstat_krps[i]->kp.symbol_name,
 			   cowstat_krps[i]->nmissed + cowstat_krps[i]->kp.nmissed);
-	seq_printf(m, "missed_%s %lu\n", cowstat_kp_reuse.symbol_name, cowstat_kp_reuse.nmissed);
 }

@@ -63,7 +63,7 @@ run_cowstat() {
 	insmod "$ko" 2>> "$log" || fail "insmod $ko failed"
 	measure cowstat "$1"
 	# Sanity: the module saw the faults (copy, reuse and zero: each pages x (rounds + 1)).
-	grep -E '^(copy|reuse|zero|missed_do_wp_page|missed_wp_page_reuse) ' \
+	grep -E '^(copy|reuse|zero|missed_[a-z_]+) ' \
 		/sys/kernel/debug/cowstat/summary | tr '\n' ' ' | sed 's/^/  cowstat summary: /' >> "$log"
 	echo >> "$log"
 	rmmod cowstat 2>> "$log" || fail "rmmod cowstat failed"
