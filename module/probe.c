@@ -149,6 +149,7 @@ static void fault_settled(struct vm_area_struct *vma, unsigned long addr,
 {
 	struct cowstat_fault f = {
 		.mm = vma->vm_mm,
+		.vma = vma,
 		.addr = addr,
 		.class = class,
 		.region = cowstat_region_of(vma->vm_mm, vma),
@@ -302,6 +303,7 @@ static void wp_entry(struct cowstat_hook *h, struct ftrace_regs *fregs)
 	switch (slot->when) {
 	case COWSTAT_WP_NOW:
 		slot->f.mm = vmf->vma->vm_mm;
+		slot->f.vma = vmf->vma;
 		slot->f.addr = vmf->address;
 		fault_end(&slot->f, 0, slot->f.class);
 		slot->f.mm = NULL;
@@ -309,6 +311,7 @@ static void wp_entry(struct cowstat_hook *h, struct ftrace_regs *fregs)
 	case COWSTAT_WP_AT_COPY:
 	case COWSTAT_WP_AT_REUSE_OR_COPY:
 		slot->f.mm = vmf->vma->vm_mm;
+		slot->f.vma = vmf->vma;
 		slot->f.addr = vmf->address;
 		slot->pte = vmf->orig_pte;
 		if (slot->f.class == COWSTAT_UNSHARE)
@@ -357,6 +360,7 @@ static void copy_installed(struct cowstat_hook *h, unsigned long parent_ip,
 		    pending_take(vma->vm_mm, addr))
 			slot->f.class = COWSTAT_UNSHARE;
 	}
+	slot->f.vma = vma;
 	fault_end(&slot->f, 0, slot->f.class);
 	slot->f.mm = NULL;
 	slot_unlock(slot);
