@@ -113,4 +113,7 @@ if [ ! -e "$out/done" ]; then
 fi
 echo "# kernel $rel"
 cat "$out/result"
-[ "${PERF:-0}" = 1 ] && grep -v '^#' "$out/perf-report.txt" | grep -v '^$' | head -n 30
+if [ "${PERF:-0}" = 1 ]; then
+	grep -v '^#' "$out/perf-report.txt" | grep -v '^$' | head -n 30
+fi
+exit 0
