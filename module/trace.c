@@ -2,8 +2,9 @@
 /*
  * cowstat: emits the trace event cowstat:cow_fault (cowstat_trace.h) for a counted fault.
  *
- * Called from the return probes only while the event is enabled (trace_cow_fault_enabled(), a
- * static key), so a kernel where nobody listens pays one patched-out branch per fault.
+ * Called from the probes where a fault is counted, only while the event is enabled
+ * (trace_cow_fault_enabled(), a static key): where nobody listens, a fault pays one
+ * patched-out branch.
  */
 #include <linux/fs.h>
 #include <linux/mm.h>
@@ -18,7 +19,7 @@
 
 /*
  * @vma is the faulting VMA, still held by the fault (NULL once the fault dropped its locks).
- * Runs in the return probe: preemption disabled, no sleeping, no allocation.
+ * Runs in a probe handler: preemption disabled, no sleeping, no allocation.
  */
 void cowstat_trace_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr,
 			 enum cowstat_class class, enum cowstat_region region)
