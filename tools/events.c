@@ -50,14 +50,6 @@ struct cowstat_evsrc {
 	unsigned char *rec;	/* one record copied out of the ring when it wraps */
 };
 
-u64 cowstat_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int read_small(const char *path, char *buf, size_t size)
 {
 	ssize_t n;

@@ -56,6 +56,4 @@ void cowstat_evsrc_deliver(struct cowstat_evsrc *s, u64 upto,
 u64 cowstat_evsrc_lost(const struct cowstat_evsrc *s);
 void cowstat_evsrc_close(struct cowstat_evsrc *s);
 
-u64 cowstat_now_ns(void);
-
 #endif /* _COWSTAT_EVENTS_H */

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "format.h"
 #include "module.h"
@@ -109,6 +110,14 @@ long cowstat_arg_long(const char *what, const char *s, long min, long max)
 int cowstat_arg_pid(const char *s)
 {
 	return (int)cowstat_arg_long("PID", s, 1, INT_MAX);
+}
+
+unsigned long long cowstat_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static void version_help(FILE *f)

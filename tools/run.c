@@ -4,9 +4,8 @@
  * descendants are counted, sample the family's sharing while it runs, and print a report like
  * time(1) when CMD exits. CMD's exit status is passed through (128 + signal when killed).
  *
- * The child is forked first and held on a pipe until "scope <child>" is written, so that not a
- * single fault of CMD escapes the scope; then it execs CMD. A second pipe, closed by exec,
- * reports an exec failure.
+ * The child is forked first and held (spawn.c) until "scope <child>" is written, so that not a
+ * single fault of CMD escapes the scope; then it execs CMD.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +18,7 @@
 #include <unistd.h>
 
 #include "module.h"
+#include "spawn.h"
 #include "report.h"
 
 #define EROSION_POINTS	8
@@ -53,14 +53,6 @@ static void run_help(FILE *f)
 		"  sudo %s run -- tools/demo/prefork -w 4\n"
 		"  sudo %s run -i 500 -o report.json --json -- redis-server redis.conf\n",
 		cowstat_prog, cowstat_prog, cowstat_prog);
-}
-
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static void restore_scope(void)
@@ -133,7 +125,7 @@ static void take_sample(int root, struct samples *s, const struct cowstat_share_
 		s->method = share.method;
 		be->release(&share);
 		if (first) {
-			u64 t = now_ns();
+			u64 t = cowstat_now_ns();
 
 			sm.since_fork_ns = t > first ? t - first : 1;
 		}
@@ -349,21 +341,6 @@ static void json_report(FILE *f, char **cmd, int status, u64 elapsed, long inter
 	cowstat_json_end(&j);
 }
 
-noreturn static void child_exec(int go, int errfd, char **cmd)
-{
-	char c;
-	int e;
-
-	if (read(go, &c, 1) != 1)
-		_exit(127);
-	close(go);
-	execvp(cmd[0], cmd);
-	e = errno;
-	if (write(errfd, &e, sizeof(e)) != sizeof(e))
-		_exit(127);
-	_exit(127);
-}
-
 int cowstat_cmd_run(int argc, char **argv)
 {
 	const struct cowstat_share_backend *be;
@@ -371,7 +348,8 @@ int cowstat_cmd_run(int argc, char **argv)
 	struct samples samples = { 0 };
 	struct cowstat_procs procs;
 	struct cowstat_proc **fam;
-	int go[2], ep[2], c, r, status, e;
+	struct cowstat_spawn sp;
+	int c, r, status;
 	long interval_ms = 100;
 	const char *out = NULL;
 	u64 t0, elapsed;
@@ -397,20 +375,10 @@ int cowstat_cmd_run(int argc, char **argv)
 		if (!rf)
 			cowstat_fatal("%s: %s", out, strerror(errno));
 	}
-	if (pipe2(go, O_CLOEXEC) || pipe2(ep, O_CLOEXEC))
-		cowstat_fatal("pipe: %s", strerror(errno));
 	remember_scope();
 	sigaction(SIGCHLD, &sa, NULL);
-	pid = fork();
-	if (pid < 0)
-		cowstat_fatal("fork: %s", strerror(errno));
-	if (!pid) {
-		close(go[1]);
-		close(ep[0]);
-		child_exec(go[0], ep[1], cmd);
-	}
-	close(go[0]);
-	close(ep[1]);
+	cowstat_spawn_held(cmd, &sp);
+	pid = sp.pid;
 	r = cowstat_module_control("scope %d", pid);
 	if (r) {
 		kill(pid, SIGKILL);
@@ -422,17 +390,9 @@ int cowstat_cmd_run(int argc, char **argv)
 	/* Like time(1): the terminal's signals go to CMD, the report is still printed. */
 	signal(SIGINT, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
-	t0 = now_ns();
-	if (write(go[1], "x", 1) != 1)
-		cowstat_fatal("cannot start %s: %s", cmd[0], strerror(errno));
-	close(go[1]);
-	if (read(ep[0], &e, sizeof(e)) == sizeof(e)) {
-		waitpid(pid, NULL, 0);
-		restore_scope();
-		fprintf(stderr, "%s: cannot run '%s': %s\n", cowstat_prog, cmd[0], strerror(e));
-		exit(e == ENOENT ? 127 : 126);
-	}
-	close(ep[0]);
+	t0 = cowstat_now_ns();
+	/* An exec failure exits here; restore_scope() runs at exit. */
+	cowstat_spawn_release(cmd, &sp);
 
 	for (;;) {
 		struct timespec ts = { interval_ms / 1000, interval_ms % 1000 * 1000000L };
@@ -447,7 +407,7 @@ int cowstat_cmd_run(int argc, char **argv)
 			break;
 		nanosleep(&ts, NULL);
 	}
-	elapsed = now_ns() - t0;
+	elapsed = cowstat_now_ns() - t0;
 	cowstat_module_procs(&procs, 1);
 	restore_scope();
 	fam = calloc(procs.n + 1, sizeof(*fam));

@@ -42,6 +42,9 @@ int cowstat_getopt(int argc, char **argv, const char *shortopts, void (*help)(FI
 long cowstat_arg_long(const char *what, const char *s, long min, long max);
 int cowstat_arg_pid(const char *s);
 
+/* CLOCK_MONOTONIC in nanoseconds (the clock of the module's times and of trace events). */
+unsigned long long cowstat_now_ns(void);
+
 int cowstat_cmd_run(int argc, char **argv);
 int cowstat_cmd_top(int argc, char **argv);
 int cowstat_cmd_tree(int argc, char **argv);

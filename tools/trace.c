@@ -8,9 +8,7 @@
  * mmap seen on one CPU is applied before the faults that follow it on another.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +17,8 @@
 
 #include "events.h"
 #include "format.h"
+#include "proc.h"
+#include "spawn.h"
 #include "symbols.h"
 #include "tool.h"
 
@@ -112,21 +112,7 @@ static struct tproc *proc_get(struct tracer *t, int pid)
 	return NULL;
 }
 
-static void read_comm(int pid, char *comm, size_t size)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(comm, size, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
-}
-
-static struct tproc *proc_add(struct tracer *t, int pid, int ppid)
+static struct tproc *proc_add(struct tracer *t, int pid, int ppid, const char *comm)
 {
 	struct tproc *p = proc_get(t, pid);
 
@@ -145,56 +131,8 @@ static struct tproc *proc_add(struct tracer *t, int pid, int ppid)
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->ppid = ppid;
-	snprintf(p->comm, sizeof(p->comm), "?");
-	read_comm(pid, p->comm, sizeof(p->comm));
+	snprintf(p->comm, sizeof(p->comm), "%s", comm);
 	return p;
-}
-
-static int parent_of(int pid)
-{
-	char path[64], buf[512], *close;
-	int ppid = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f)) {
-		close = strrchr(buf, ')');
-		if (!close || sscanf(close, ") %*c %d", &ppid) != 1)
-			ppid = -1;
-	}
-	fclose(f);
-	return ppid;
-}
-
-/* The live descendants of the traced processes, found through /proc (before tracing). */
-static void add_descendants(struct tracer *t)
-{
-	int added = 1;
-
-	while (added) {
-		struct dirent *d;
-		DIR *dir = opendir("/proc");
-
-		if (!dir)
-			cowstat_fatal("cannot read /proc: %s", strerror(errno));
-		added = 0;
-		while ((d = readdir(dir))) {
-			int pid = atoi(d->d_name), ppid;
-
-			if (pid <= 0 || proc_get(t, pid))
-				continue;
-			ppid = parent_of(pid);
-			if (ppid > 0 && proc_get(t, ppid)) {
-				proc_add(t, pid, ppid);
-				cowstat_maps_load_proc(pid);
-				added = 1;
-			}
-		}
-		closedir(dir);
-	}
 }
 
 static struct loc *loc_get(struct tproc *p, const struct loc *key)
@@ -286,9 +224,9 @@ static void on_event(const struct cowstat_ev *ev, void *arg)
 
 	switch (ev->type) {
 	case COWSTAT_EV_FORK:
-		if (t->follow_forks && proc_get(t, ev->ppid) && !proc_get(t, ev->pid)) {
-			p = proc_add(t, ev->pid, ev->ppid);
-			snprintf(p->comm, sizeof(p->comm), "%s", proc_get(t, ev->ppid)->comm);
+		p = proc_get(t, ev->ppid);
+		if (t->follow_forks && p && !proc_get(t, ev->pid)) {
+			proc_add(t, ev->pid, ev->ppid, p->comm);
 			cowstat_maps_fork(ev->ppid, ev->pid);
 		}
 		return;
@@ -651,44 +589,16 @@ static void json_report(FILE *f, struct tracer *t, struct loc *all, size_t nall,
 	cowstat_json_end(&j);
 }
 
-/* Fork CMD held on a pipe until the events are open; exec failure is reported by errno. */
-static pid_t spawn(char **cmd, int *go, int *report_fd)
-{
-	int hold[2], report[2], e;
-	pid_t pid;
-	char c;
-
-	if (pipe2(hold, O_CLOEXEC) || pipe2(report, O_CLOEXEC))
-		cowstat_fatal("pipe: %s", strerror(errno));
-	pid = fork();
-	if (pid < 0)
-		cowstat_fatal("fork: %s", strerror(errno));
-	if (pid == 0) {
-		close(hold[1]);
-		close(report[0]);
-		if (read(hold[0], &c, 1) != 1)
-			_exit(127);
-		execvp(cmd[0], cmd);
-		e = errno;
-		if (write(report[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(127);
-	}
-	close(hold[0]);
-	close(report[1]);
-	*go = hold[1];
-	*report_fd = report[0];
-	return pid;
-}
-
 int cowstat_cmd_trace(int argc, char **argv)
 {
 	long duration = 0, buf_pages = 256, limit = 10;
-	int pid = 0, tree = 0, quiet = 0, go = -1, report = -1, status = 0, c, e;
+	int pid = 0, tree = 0, quiet = 0, status = 0, c;
 	const char *outfile = NULL;
 	struct tracer t = { 0 };
 	struct cowstat_evsrc *src;
 	char err[COWSTAT_ERR_MAX];
+	struct cowstat_spawn sp = { 0 };
+	struct cowstat_pstat st;
 	struct sigaction sa;
 	pid_t child = 0;
 	struct loc *all;
@@ -726,10 +636,8 @@ int cowstat_cmd_trace(int argc, char **argv)
 	}
 	if (!!pid + !!tree + !!(optind < argc) != 1)
 		cowstat_usage_error("trace needs exactly one of -p PID, --tree PID or -- CMD");
-	if (pid && kill(pid, 0) && errno == ESRCH)
-		cowstat_fatal("no such process: %d", pid);
-	if (tree && kill(tree, 0) && errno == ESRCH)
-		cowstat_fatal("no such process: %d", tree);
+	if (pid || tree)
+		cowstat_proc_check_user(pid ? pid : tree, &st);
 	/* Tracing a command, its output keeps standard output, as with time(1). */
 	out = optind < argc ? stderr : stdout;
 	if (outfile) {
@@ -743,17 +651,28 @@ int cowstat_cmd_trace(int argc, char **argv)
 	t.start = cowstat_now_ns();
 	t.stream = !quiet;
 	if (pid) {
-		proc_add(&t, pid, parent_of(pid));
+		proc_add(&t, pid, st.ppid, st.comm);
 		cowstat_maps_load_proc(pid);
 	} else if (tree) {
+		struct cowstat_pstat *fam;
+		int *depth, i, n;
+
 		t.follow_forks = 1;
-		proc_add(&t, tree, parent_of(tree));
-		cowstat_maps_load_proc(tree);
-		add_descendants(&t);
+		n = cowstat_proc_family(tree, &fam, &depth);
+		if (n < 0)
+			cowstat_fatal("process %d: %s", tree, strerror(-n));
+		for (i = 0; i < n; i++) {
+			proc_add(&t, fam[i].pid, fam[i].ppid, fam[i].comm);
+			cowstat_maps_load_proc(fam[i].pid);
+		}
+		free(fam);
+		free(depth);
 	} else {
 		t.follow_forks = 1;
-		child = spawn(argv + optind, &go, &report);
-		proc_add(&t, child, getpid())->before_exec = 1;
+		cowstat_spawn_held(argv + optind, &sp);
+		child = sp.pid;
+		/* Until it execs, it is cowstat's copy: its faults are not the command's. */
+		proc_add(&t, child, getpid(), "?")->before_exec = 1;
 		cowstat_maps_load_proc(child);
 	}
 	if (duration)
@@ -766,16 +685,8 @@ int cowstat_cmd_trace(int argc, char **argv)
 	if (t.stream)
 		printf("%10s %7s %-15s %-9s %-5s %-14s %5s %s\n", "TIME", "PID", "COMM", "CLASS",
 		       "REGION", "ADDRESS", "BYTES", "CODE");
-	if (child) {
-		if (write(go, "g", 1) != 1)
-			cowstat_fatal("starting %s: %s", argv[optind], strerror(errno));
-		close(go);
-		if (read(report, &e, sizeof(e)) == sizeof(e)) {
-			waitpid(child, NULL, 0);
-			cowstat_fatal("cannot run %s: %s", argv[optind], strerror(e));
-		}
-		close(report);
-	}
+	if (child)
+		cowstat_spawn_release(argv + optind, &sp);
 
 	while (!stop) {
 		u64 now;
@@ -793,12 +704,12 @@ int cowstat_cmd_trace(int argc, char **argv)
 
 			if (w == child)
 				break;
-		} else if (kill(pid ? pid : tree, 0) && errno == ESRCH) {
+		} else {
 			size_t i;
 			int alive = 0;
 
 			for (i = 0; i < t.n && !alive; i++)
-				alive = !t.procs[i].exited && !kill(t.procs[i].pid, 0);
+				alive = !t.procs[i].exited && cowstat_pid_alive(t.procs[i].pid);
 			if (!alive)
 				break;
 		}
