@@ -87,7 +87,7 @@ $(BENCH_TOOLS): bench/%: bench/%.c
 
 # The trace event's cost per fault, disabled and with "cowstat trace" reading (not a test).
 bench-trace:
-	@scripts/bench-trace.sh
+	@CONFIGS="none cowstat trace" REPS=$${REPS:-5} scripts/bench.sh
 
 # Times the sharing snapshot against smem and bench/pagemap-scan in a guest (not a test).
 bench-snapshot: tool $(BENCH_TOOLS)

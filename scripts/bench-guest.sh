@@ -9,8 +9,10 @@
 #   cowstat   cowstat.ko loaded (insmod before, rmmod after)
 #   bpftrace  bpftrace -e 'kprobe:do_wp_page { @[pid] = count(); }' running, attached before
 #             the measurement starts, stopped after
+#   trace     cowstat.ko loaded and "cowstat trace -q -- cowbench" reading every trace event
+#             (make bench-trace); its report's fault and drop counts go to the log
 #
-#   bench-guest.sh KO OUTDIR REPS PAGES ROUNDS
+#   bench-guest.sh KO OUTDIR REPS PAGES ROUNDS [CONFIGS]   (default "none cowstat bpftrace")
 #
 # Writes $out/results.tsv (config rep mode pages rounds median_ns min_ns max_ns), $out/log,
 # and "done" to $out/done when it got to the end.
@@ -20,6 +22,7 @@ out=$2
 reps=$3
 pages=$4
 rounds=$5
+read -r -a configs <<< "${6:-none cowstat bpftrace}"
 top=$(cd "$(dirname "$0")/.." && pwd)
 bench=$top/bench/cowbench
 results=$out/results.tsv
@@ -44,12 +47,17 @@ mount -t tracefs none /sys/kernel/tracing 2>/dev/null
 } >> "$log"
 [ -x "$bench" ] || fail "$bench missing: build it with 'make bench/cowbench'"
 [ -e "$ko" ] || fail "$ko missing"
-command -v bpftrace > /dev/null || fail "bpftrace missing: run 'make setup'"
+case " ${configs[*]} " in
+*" bpftrace "*) command -v bpftrace > /dev/null || fail "bpftrace missing: run 'make setup'" ;;
+esac
 
 # One cowbench run, its rows tagged with the configuration and repetition.
+# measure CONFIG REP [WRAPPER...]: cowbench, run under WRAPPER when given.
 measure() {
 	local config=$1 rep=$2
-	"$bench" -n "$pages" -r "$rounds" > "$out/run.tsv" 2>> "$log" || fail "cowbench failed ($config)"
+	shift 2
+	"$@" "$bench" -n "$pages" -r "$rounds" > "$out/run.tsv" 2>> "$log" ||
+		fail "cowbench failed ($config)"
 	tail -n +2 "$out/run.tsv" | sed "s/^/$config\t$rep\t/" >> "$results"
 	sed "s/^/  $config rep $rep: /" "$out/run.tsv" >> "$log"
 }
@@ -90,10 +98,18 @@ run_bpftrace() {
 		"$(grep '^@\[' "$out/bpftrace.out" | sort -t: -k2 -n | tail -n 2 | tr '\n' ' ')" >> "$log"
 }
 
-configs=(none cowstat bpftrace)
+run_trace() {
+	insmod "$ko" 2>> "$log" || fail "insmod $ko failed"
+	measure trace "$1" "$top/tools/cowstat" trace -q -o "$out/trace-report" --
+	echo "  trace: $(grep -E '^(cowstat trace|events dropped)' "$out/trace-report" |
+		tr '\n' ' ')" >> "$log"
+	rmmod cowstat 2>> "$log" || fail "rmmod cowstat failed"
+}
+
+nc=${#configs[@]}
 for rep in $(seq 1 "$reps"); do
-	for i in 0 1 2; do
-		c=${configs[$(((rep - 1 + i) % 3))]}
+	for i in $(seq 0 $((nc - 1))); do
+		c=${configs[$(((rep - 1 + i) % nc))]}
 		echo "rep $rep $c $(date +%T)" >> "$log"
 		"run_$c" "$rep"
 	done

@@ -21,7 +21,11 @@
 # instructions, not time: traps and cache misses cost nothing extra.
 # QEMU 7.2 hangs the 6.1 guest's secondary CPU bring-up under icount: use KERNELS=6.12.
 #
-# Environment: KERNELS="6.1 6.12" (default: every target kernel), REPS (default 8),
+# CONFIGS chooses the configurations (default "none cowstat bpftrace"); "make bench-trace" is
+# CONFIGS="none cowstat trace": the trace event disabled, and "cowstat trace" reading every
+# event (scripts/bench-guest.sh).
+#
+# Environment: KERNELS="6.1 6.12" (default: every target kernel), CONFIGS, REPS (default 8),
 # PAGES (default 2048), ROUNDS (default 31), ICOUNT (default 0), VM_TIMEOUT (seconds,
 # default 900).
 # Results: build/bench/summary.txt and summary.tsv; raw data and logs in build/bench/vm-<k>/.
@@ -32,6 +36,7 @@ out=$top/build/bench
 reps=${REPS:-8}
 pages=${PAGES:-2048}
 rounds=${ROUNDS:-31}
+configs=${CONFIGS:-none cowstat bpftrace}
 vm_timeout=${VM_TIMEOUT:-900}
 qemu_opts='-accel tcg,thread=single'
 clock="wall clock"
@@ -46,8 +51,10 @@ die() {
 	exit 1
 }
 
-command -v bpftrace > /dev/null || die "bpftrace missing: run 'make setup' as root"
-make -s bench/cowbench || die "building bench/cowbench failed"
+case " $configs " in
+*" bpftrace "*) command -v bpftrace > /dev/null || die "bpftrace missing: run 'make setup' as root" ;;
+esac
+make -s bench/cowbench tool || die "building bench/cowbench and the tool failed"
 rm -rf "$out"
 mkdir -p "$out"
 
@@ -58,12 +65,12 @@ for k in $kernels; do
 		die "module build for $rel failed (see $out/build-$k.log)"
 	vmout=$out/vm-$k
 	mkdir -p "$vmout"
-	echo "bench: $rel: booting QEMU (TCG, 2 vCPUs, thread=single, $clock), $reps x 3 configurations..."
+	echo "bench: $rel: booting QEMU (TCG, 2 vCPUs, thread=single, $clock), $reps x ($configs)..."
 	# One QEMU at a time on this machine: guests of concurrent runs queue on a lock.
 	flock /tmp/cowstat-qemu.lock timeout "$vm_timeout" vng --run "/boot/vmlinuz-$rel" --disable-kvm \
 		--cpus 2 --memory 2G --qemu-opts="$qemu_opts" --verbose \
 		--rwdir="/tmp/cowstat-out=$vmout" \
-		--exec "scripts/bench-guest.sh $top/build/$rel/cowstat.ko /tmp/cowstat-out $reps $pages $rounds" \
+		--exec "scripts/bench-guest.sh $top/build/$rel/cowstat.ko /tmp/cowstat-out $reps $pages $rounds '$configs'" \
 		> "$out/console-$k.log" 2>&1
 	if [ ! -e "$vmout/done" ]; then
 		echo "bench: $rel: the guest did not finish (crash, hang or timeout); see $out/console-$k.log"
@@ -75,14 +82,13 @@ for k in $kernels; do
 done
 [ -s "$out/kernels" ] || exit 1
 
-python3 - "$out" "$reps" "$pages" "$rounds" "$clock" <<'EOF' | tee "$out/summary.txt"
+python3 - "$out" "$reps" "$pages" "$rounds" "$clock" "$configs" <<'EOF' | tee "$out/summary.txt"
 import csv, os, statistics, sys
 
-out, reps, pages, rounds, clock = sys.argv[1:6]
-configs = ("none", "cowstat", "bpftrace")
+out, reps, pages, rounds, clock, configs = sys.argv[1:7]
+others = [c for c in configs.split() if c != "none"]
 tsv = open(os.path.join(out, "summary.tsv"), "w")
-print("kernel\tmode\tnone_ns\tcowstat_ns\tbpftrace_ns\tcowstat_added_ns\tcowstat_ratio"
-      "\tbpftrace_added_ns\tbpftrace_ratio\tcowstat_vs_bpftrace", file=tsv)
+print("kernel\tmode\tconfig\tmedian_ns\tadded_ns\tratio", file=tsv)
 print("Median ns per fault (median over %s repetitions of each run's median of %s rounds x %s "
       "pages)." % (reps, rounds, pages))
 print("QEMU TCG (software emulation, %s): not real-hardware costs; compare the "
@@ -94,20 +100,27 @@ for line in open(os.path.join(out, "kernels")):
         for row in csv.DictReader(f, delimiter="\t"):
             runs.setdefault((row["mode"], row["config"]), []).append(float(row["median_ns"]))
     print("\n%s (%s)" % (k, rel))
-    print("%-6s %9s %9s %9s  %16s  %16s  %s" % ("mode", "none", "cowstat", "bpftrace",
-          "cowstat added", "bpftrace added", "cowstat/bpftrace"))
+    both = "cowstat" in others and "bpftrace" in others
+    print("%-6s %9s" % ("mode", "none") + "".join("  %24s" % (c + " (added)") for c in others)
+          + ("  cowstat/bpftrace" if both else ""))
     for mode in ("copy", "reuse", "zero", "anon"):
-        med = {c: statistics.median(runs[(mode, c)]) for c in configs if (mode, c) in runs}
-        if len(med) < 3:
+        med = {c: statistics.median(runs[(mode, c)]) for c in ["none"] + others
+               if (mode, c) in runs}
+        if len(med) < 1 + len(others):
             continue
         n = med["none"]
-        ca, ba = med["cowstat"] - n, med["bpftrace"] - n
-        frac = ca / ba if ba > 0 else float("nan")
-        print("%-6s %9.0f %9.0f %9.0f  %+6.0f ns (%.3fx)  %+6.0f ns (%.3fx)  %s" % (
-              mode, n, med["cowstat"], med["bpftrace"], ca, med["cowstat"] / n, ba,
-              med["bpftrace"] / n, "%.2f" % frac if ba > 0 else "n/a"))
-        print("%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.4f\t%.0f\t%.4f\t%.3f" % (
-              k, mode, n, med["cowstat"], med["bpftrace"], ca, med["cowstat"] / n, ba,
-              med["bpftrace"] / n, frac), file=tsv)
+        cells = ""
+        for c in others:
+            cells += "  %9.0f %+6.0f (%.3fx)" % (med[c], med[c] - n, med[c] / n)
+            print("%s\t%s\t%s\t%.0f\t%.0f\t%.4f" % (k, mode, c, med[c], med[c] - n, med[c] / n),
+                  file=tsv)
+        if both:
+            ca, ba = med["cowstat"] - n, med["bpftrace"] - n
+            cells += "  %s" % ("%.2f" % (ca / ba) if ba > 0 else "n/a")
+        print("%-6s %9.0f%s" % (mode, n, cells))
+    log = os.path.join(out, "vm-" + k, "log")
+    for l in open(log):
+        if l.startswith("  trace: "):
+            print(l.rstrip())
 EOF
 exit $rc
