@@ -178,21 +178,18 @@ static int scan_proc(struct pm_ctx *c, struct cowstat_share_proc *p, struct fram
 		goto open_err;
 	}
 	while (fgets(line, sizeof(line), maps)) {
-		unsigned long long start, end;
-		char perms[8], name[4096] = "";
 		struct cowstat_share_counts rc = { 0 };
-		int off = 0, rg;
+		struct cowstat_maps_line m;
+		int rg;
 
-		if (sscanf(line, "%llx-%llx %7s %*s %*s %*s%n", &start, &end, perms, &off) != 3)
+		if (cowstat_maps_parse(line, &m))
 			continue;
-		if (sscanf(line + off, " %4095[^\n]", name) != 1)
-			name[0] = '\0';
-		if (perms[3] != 'p' || !strcmp(name, "[vsyscall]"))
+		if (m.perms[3] != 'p' || !strcmp(m.name, "[vsyscall]"))
 			continue;
-		r = scan_vma(c, pm, start, end, &rc, f);
+		r = scan_vma(c, pm, m.start, m.end, &rc, f);
 		if (r)
 			break;
-		rg = cowstat_pagemap_region(name);
+		rg = cowstat_pagemap_region(m.name);
 		add_counts(&p->region[rg], &rc);
 		add_counts(&p->total, &rc);
 	}

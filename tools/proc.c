@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /proc/PID/stat: the parent and name of a process and whether it is a kernel thread, and the
- * family below a process, found by following parent links over every /proc/PID.
+ * family below a process, found by following parent links over every /proc/PID; and the
+ * lines of /proc/PID/maps.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -132,6 +133,18 @@ int cowstat_proc_family(int root, struct cowstat_pstat **outp, int **depthp)
 	*outp = out;
 	*depthp = depth;
 	return (int)k;
+}
+
+int cowstat_maps_parse(const char *line, struct cowstat_maps_line *m)
+{
+	int off = 0;
+
+	if (sscanf(line, "%llx-%llx %7s %llx %*s %*s%n", &m->start, &m->end, m->perms,
+		   &m->offset, &off) != 4)
+		return -1;
+	if (sscanf(line + off, " %4095[^\n]", m->name) != 1)
+		m->name[0] = '\0';
+	return 0;
 }
 
 void cowstat_proc_check_user(int pid, struct cowstat_pstat *st)

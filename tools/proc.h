@@ -34,4 +34,14 @@ int cowstat_proc_family(int root, struct cowstat_pstat **out, int **depth);
  */
 void cowstat_proc_check_user(int pid, struct cowstat_pstat *st);
 
+/* One line of /proc/PID/maps. */
+struct cowstat_maps_line {
+	unsigned long long start, end, offset;
+	char perms[8];		/* "rw-p" */
+	char name[4096];	/* path, "[heap]", ... or "" */
+};
+
+/* Parse one line of /proc/PID/maps: 0, or -1 when malformed. */
+int cowstat_maps_parse(const char *line, struct cowstat_maps_line *m);
+
 #endif /* _COWSTAT_PROC_H */

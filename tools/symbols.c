@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proc.h"
 #include "symbols.h"
 #include "tool.h"
 
@@ -126,8 +127,8 @@ void cowstat_maps_exec(int pid)
 /* Executable file mappings of a process that existed before tracing began. */
 void cowstat_maps_load_proc(int pid)
 {
-	char path[64], line[4352], perms[8], file[4096];
-	unsigned long long start, end, off;
+	char path[64], line[4352];
+	struct cowstat_maps_line m;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
@@ -135,13 +136,9 @@ void cowstat_maps_load_proc(int pid)
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
-		file[0] = '\0';
-		if (sscanf(line, "%llx-%llx %7s %llx %*s %*s %4095[^\n]", &start, &end, perms, &off,
-			   file) < 4)
+		if (cowstat_maps_parse(line, &m) || m.perms[2] != 'x' || m.name[0] != '/')
 			continue;
-		if (perms[2] != 'x' || file[0] != '/')
-			continue;
-		cowstat_maps_add(pid, start, end - start, off, file);
+		cowstat_maps_add(pid, m.start, m.end - m.start, m.offset, m.name);
 	}
 	fclose(f);
 }
