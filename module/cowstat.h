@@ -87,23 +87,10 @@ static inline u64 cowstat_task_start_ns(struct task_struct *task)
 	return task->group_leader->start_time;
 }
 
-/* classify.c: what a fault is, where it happened. */
+/* classify.h: what a fault is, where it happened (inline, for the fault path). */
 
-/* Where in do_wp_page() a write-protect fault is settled, and so counted (probe.c). */
-enum cowstat_wp_when {
-	COWSTAT_WP_NOW,			/* at entry: nothing the kernel does changes the class */
-	COWSTAT_WP_AT_COPY,		/* when the copy replaces the pte */
-	COWSTAT_WP_AT_REUSE_OR_COPY,	/* the kernel reuses the page in place, or copies it */
-	COWSTAT_WP_AT_MKWRITE,		/* once ->page_mkwrite()/->pfn_mkwrite() succeeded */
-	COWSTAT_WP_NEVER,		/* handed to userfaultfd */
-};
-
-enum cowstat_class cowstat_classify_pte(struct vm_area_struct *vma, pte_t pte);
-enum cowstat_class cowstat_classify_wp(struct vm_fault *vmf, enum cowstat_wp_when *when,
-				       enum cowstat_region *region);
-enum cowstat_region cowstat_region_of(struct mm_struct *mm, struct vm_area_struct *vma);
-
-/* watch.c: address-range watches. */
+/* watch.c: address-range watches; none set while cowstat_nr_watches is 0 (read locklessly). */
+extern unsigned int cowstat_nr_watches;
 int cowstat_watch_add(pid_t pid, unsigned long start, unsigned long len);
 int cowstat_watch_del(pid_t pid, unsigned long start);
 void cowstat_watch_del_all(void);

@@ -9,7 +9,7 @@
  * (Documentation/trace/ftrace-uses.rst) traces four functions that start with an fentry call;
  * their addresses come from kprobes that are registered disabled, only to resolve the names:
  *
- *  - do_wp_page: classify (classify.c). A shared-mapping write without ->page_mkwrite(), a
+ *  - do_wp_page: classify (classify.h). A shared-mapping write without ->page_mkwrite(), a
  *    reuse of a page marked exclusive, an unshare that needs nothing: counted here.
  *  - ptep_clear_flush, called from the copy path (wp_page_copy(), inlined into do_wp_page()
  *    on 6.12): the copy replaces the old pte, which is still the pte the fault started from
@@ -46,6 +46,7 @@
 #include <linux/spinlock.h>
 #include <linux/trace_recursion.h>
 
+#include "classify.h"
 #include "compat.h"
 #include "cowstat.h"
 #include "cowstat_trace.h"
@@ -131,7 +132,8 @@ static bool fault_start(struct cowstat_fault *f, struct vm_fault *vmf)
 }
 
 /* The fault is over: nothing to count if the kernel will retry it. */
-static void fault_end(struct cowstat_fault *f, vm_fault_t ret, enum cowstat_class class)
+static __always_inline void fault_end(struct cowstat_fault *f, vm_fault_t ret,
+				      enum cowstat_class class)
 {
 	if (ret & VM_FAULT_RETRY) {
 		cowstat_count_retry();

@@ -21,6 +21,7 @@
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
 
+#include "classify.h"
 #include "compat.h"
 #include "cowstat.h"
 

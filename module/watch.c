@@ -29,15 +29,17 @@ struct cowstat_watch {
  */
 static DEFINE_MUTEX(cowstat_watch_mutex);
 static LIST_HEAD(cowstat_watches);
-static unsigned int cowstat_nr_watches;
+unsigned int cowstat_nr_watches;
 
-/* Called from probe handlers under rcu_read_lock(). */
-void cowstat_watch_count(pid_t tgid, u64 start_ns, unsigned long addr, enum cowstat_class class)
+/*
+ * Called from probe handlers (preemption disabled, so an RCU read-side critical section), by
+ * cowstat_count() only while cowstat_nr_watches is not 0.
+ */
+void notrace cowstat_watch_count(pid_t tgid, u64 start_ns, unsigned long addr,
+				 enum cowstat_class class)
 {
 	struct cowstat_watch *w;
 
-	if (!READ_ONCE(cowstat_nr_watches))
-		return;
 	list_for_each_entry_rcu(w, &cowstat_watches, node) {
 		if (w->tgid == tgid && w->start_ns == start_ns &&
 		    addr >= w->start && addr < w->end)

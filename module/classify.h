@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
  * cowstat: what a write-protect fault is, decided from the fault's own state, and where in the
  * address space it happened. Called from probe handlers: no locks, no sleeping, constant work.
@@ -7,13 +7,44 @@
  * maps the page being written, so the page cannot be unmapped while we look at it. Some faults
  * are settled right there; the others are settled later in do_wp_page() (see probe.c), where
  * the kernel copies the page or reuses it, and *when says which.
+ *
+ * Inline functions: they run on every write-protect fault, and a call costs more than most of
+ * what they do (measured: Documentation/cowstat.rst, Overhead).
  */
+#ifndef _COWSTAT_CLASSIFY_H
+#define _COWSTAT_CLASSIFY_H
+
 #include <linux/mm.h>
 #include <linux/page-flags.h>
 #include <linux/pgtable.h>
 #include <linux/userfaultfd_k.h>
 
 #include "cowstat.h"
+
+/* Where in do_wp_page() a write-protect fault is settled, and so counted (probe.c). */
+enum cowstat_wp_when {
+	COWSTAT_WP_NOW,			/* at entry: nothing the kernel does changes the class */
+	COWSTAT_WP_AT_COPY,		/* when the copy replaces the pte */
+	COWSTAT_WP_AT_REUSE_OR_COPY,	/* the kernel reuses the page in place, or copies it */
+	COWSTAT_WP_AT_MKWRITE,		/* once ->page_mkwrite()/->pfn_mkwrite() succeeded */
+	COWSTAT_WP_NEVER,		/* handed to userfaultfd */
+};
+
+/* Region classes follow /proc/PID/maps: [heap] and [stack] as it names them. */
+static __always_inline enum cowstat_region
+cowstat_region_of(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
+		return COWSTAT_REGION_OTHER;
+	if (vma_is_anonymous(vma)) {
+		if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
+			return COWSTAT_REGION_HEAP;
+		if (vma->vm_start <= mm->start_stack && vma->vm_end >= mm->start_stack)
+			return COWSTAT_REGION_STACK;
+		return COWSTAT_REGION_ANON;
+	}
+	return vma->vm_file ? COWSTAT_REGION_FILE : COWSTAT_REGION_OTHER;
+}
 
 /*
  * The class of a write-protected pte of private mapping @vma: the same answer at do_wp_page()
@@ -23,7 +54,8 @@
  * Like vm_normal_page() on x86 (ARCH_HAS_PTE_SPECIAL), a pte that is not special maps a page
  * with a struct page; only VM_PFNMAP/VM_MIXEDMAP mappings need the slower pfn_valid().
  */
-enum cowstat_class cowstat_classify_pte(struct vm_area_struct *vma, pte_t pte)
+static __always_inline enum cowstat_class
+cowstat_classify_pte(struct vm_area_struct *vma, pte_t pte)
 {
 	unsigned long pfn = pte_pfn(pte);
 	struct folio *folio;
@@ -43,7 +75,7 @@ enum cowstat_class cowstat_classify_pte(struct vm_area_struct *vma, pte_t pte)
 }
 
 /* Does this shared-mapping fault go through ->page_mkwrite() or ->pfn_mkwrite()? */
-static bool wp_shared_calls_mkwrite(struct vm_area_struct *vma, pte_t pte)
+static __always_inline bool cowstat_wp_shared_calls_mkwrite(struct vm_area_struct *vma, pte_t pte)
 {
 	const struct vm_operations_struct *ops = vma->vm_ops;
 	unsigned long pfn = pte_pfn(pte);
@@ -56,8 +88,8 @@ static bool wp_shared_calls_mkwrite(struct vm_area_struct *vma, pte_t pte)
 }
 
 /* The class of the fault at do_wp_page() entry, when it is settled, and its region. */
-enum cowstat_class cowstat_classify_wp(struct vm_fault *vmf, enum cowstat_wp_when *when,
-				       enum cowstat_region *region)
+static __always_inline enum cowstat_class
+cowstat_classify_wp(struct vm_fault *vmf, enum cowstat_wp_when *when, enum cowstat_region *region)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	bool unshare = vmf->flags & FAULT_FLAG_UNSHARE;
@@ -71,7 +103,8 @@ enum cowstat_class cowstat_classify_wp(struct vm_fault *vmf, enum cowstat_wp_whe
 		return COWSTAT_OTHER;
 	}
 	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
-		*when = wp_shared_calls_mkwrite(vma, pte) ? COWSTAT_WP_AT_MKWRITE : COWSTAT_WP_NOW;
+		*when = cowstat_wp_shared_calls_mkwrite(vma, pte) ? COWSTAT_WP_AT_MKWRITE :
+								    COWSTAT_WP_NOW;
 		return COWSTAT_SHARED;
 	}
 
@@ -93,17 +126,4 @@ enum cowstat_class cowstat_classify_wp(struct vm_fault *vmf, enum cowstat_wp_whe
 	return unshare ? COWSTAT_UNSHARE : COWSTAT_COPY;
 }
 
-/* Region classes follow /proc/PID/maps: [heap] and [stack] as it names them. */
-enum cowstat_region cowstat_region_of(struct mm_struct *mm, struct vm_area_struct *vma)
-{
-	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE))
-		return COWSTAT_REGION_OTHER;
-	if (vma_is_anonymous(vma)) {
-		if (vma->vm_start <= mm->brk && vma->vm_end >= mm->start_brk)
-			return COWSTAT_REGION_HEAP;
-		if (vma->vm_start <= mm->start_stack && vma->vm_end >= mm->start_stack)
-			return COWSTAT_REGION_STACK;
-		return COWSTAT_REGION_ANON;
-	}
-	return vma->vm_file ? COWSTAT_REGION_FILE : COWSTAT_REGION_OTHER;
-}
+#endif /* _COWSTAT_CLASSIFY_H */
