@@ -51,9 +51,9 @@ FIXTURE(control) {
 FIXTURE_SETUP(control)
 {
 	if (geteuid() != 0)
-		SKIP(return, "needs root (debugfs)");
+		SETUP_SKIP("needs root (debugfs)");
 	if (!cowstat_loaded())
-		SKIP(return, "cowstat module not loaded");
+		SETUP_SKIP("cowstat module not loaded");
 	self->self = getpid();
 	self->nopid = unused_pid();
 	ASSERT_LT(0, self->nopid);

@@ -19,6 +19,14 @@
 
 #define PAGE 4096UL
 
+/*
+ * SKIP() from a FIXTURE_SETUP. The kselftest harness runs the test body even after a SKIP()
+ * returned from the setup (it stops only on a failure); each test runs in a child process of
+ * its own, whose exit status 255 the harness reports as a skip, with the reason given here.
+ * FIXTURE_TEARDOWN does not run: undo what the setup made before.
+ */
+#define SETUP_SKIP(fmt, ...)	SKIP(_exit(255), fmt, ##__VA_ARGS__)
+
 /* Read a whole file of the module's debugfs directory into buf (NUL-terminated). */
 static inline int cowstat_read_file(const char *name, char *buf, size_t size)
 {

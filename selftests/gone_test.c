@@ -128,12 +128,12 @@ FIXTURE_SETUP(gone)
 	char c;
 
 	if (geteuid() != 0)
-		SKIP(return, "needs root (ptrace of the tool, kpagecount)");
+		SETUP_SKIP("needs root (ptrace of the tool, kpagecount)");
 #ifndef __x86_64__
-	SKIP(return, "the syscall tracing here is written for x86_64");
+	SETUP_SKIP("the syscall tracing here is written for x86_64");
 #endif
 	if (!strcmp(variant->backend, "module") && !cowstat_loaded())
-		SKIP(return, "cowstat module not loaded");
+		SETUP_SKIP("cowstat module not loaded");
 	if (cowstat_loaded())
 		ASSERT_EQ(0, cowstat_control("scope all"));
 	find_tool();

@@ -45,13 +45,13 @@ FIXTURE_SETUP(lifecycle)
 	struct stat st;
 
 	if (geteuid() != 0)
-		SKIP(return, "needs root to load modules");
+		SETUP_SKIP("needs root to load modules");
 	self->ko = getenv("COWSTAT_KO");
 	if (!self->ko)
-		SKIP(return, "COWSTAT_KO (path of cowstat.ko to test) not set");
+		SETUP_SKIP("COWSTAT_KO (path of cowstat.ko to test) not set");
 	ASSERT_EQ(0, stat(self->ko, &st)) TH_LOG("%s: %s", self->ko, strerror(errno));
 	if (stat(COWSTAT_DEBUGFS_DIR, &st) == 0)
-		SKIP(return, "cowstat is already loaded; this test loads it itself");
+		SETUP_SKIP("cowstat is already loaded; this test loads it itself");
 }
 
 FIXTURE_TEARDOWN(lifecycle)

@@ -52,9 +52,9 @@ FIXTURE_SETUP(snap)
 	self->rep = malloc(REPORT_SIZE);
 	ASSERT_NE(NULL, self->rep);
 	if (geteuid() != 0)
-		SKIP(return, "needs root (debugfs)");
+		SETUP_SKIP("needs root (debugfs)");
 	if (stat(SNAPSHOT, &st))
-		SKIP(return, "cowstat not loaded");
+		SETUP_SKIP("cowstat not loaded");
 }
 
 FIXTURE_TEARDOWN(snap)

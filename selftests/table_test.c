@@ -55,12 +55,12 @@ FIXTURE(table) {
 FIXTURE_SETUP(table)
 {
 	if (geteuid() != 0)
-		SKIP(return, "needs root to load modules");
+		SETUP_SKIP("needs root to load modules");
 	self->ko = getenv("COWSTAT_KO");
 	if (!self->ko)
-		SKIP(return, "COWSTAT_KO (path of cowstat.ko) not set");
+		SETUP_SKIP("COWSTAT_KO (path of cowstat.ko) not set");
 	if (!cowstat_loaded())
-		SKIP(return, "cowstat module not loaded");
+		SETUP_SKIP("cowstat module not loaded");
 }
 
 FIXTURE_TEARDOWN(table)

@@ -104,9 +104,9 @@ FIXTURE(tool) {
 FIXTURE_SETUP(tool)
 {
 	if (geteuid() != 0)
-		SKIP(return, "needs root (debugfs)");
+		SETUP_SKIP("needs root (debugfs)");
 	if (!cowstat_loaded())
-		SKIP(return, "cowstat module not loaded");
+		SETUP_SKIP("cowstat module not loaded");
 	find_binaries();
 	ASSERT_EQ(0, access(tool, X_OK)) TH_LOG("%s not built", tool);
 	ASSERT_EQ(0, cowstat_control("scope all"));

@@ -171,9 +171,9 @@ FIXTURE_SETUP(family)
 	self->rep = malloc(REPORT_SIZE);
 	ASSERT_NE(NULL, self->rep);
 	if (geteuid() != 0)
-		SKIP(return, "needs root (debugfs)");
+		SETUP_SKIP("needs root (debugfs)");
 	if (stat(COWSTAT_DEBUGFS_DIR "/" COWSTAT_FILE_SNAPSHOT, &st))
-		SKIP(return, "cowstat not loaded");
+		SETUP_SKIP("cowstat not loaded");
 
 	/* A 2 MiB aligned window, PROT_NONE in the test itself. */
 	p = mmap(NULL, WIN_SIZE + HPAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -200,8 +200,11 @@ FIXTURE_SETUP(family)
 		thp_ok &= m.thp_ok;
 	}
 	close(ready[0]);
-	if (!thp_ok)
-		SKIP(return, "the 2 MiB region did not become a THP (AnonHugePages != 2048 kB)");
+	if (!thp_ok) {
+		close(self->go);
+		waitpid(self->pid[ROLE_R], NULL, 0);
+		SETUP_SKIP("the 2 MiB region did not become a THP (AnonHugePages != 2048 kB)");
+	}
 }
 
 FIXTURE_TEARDOWN(family)
