@@ -12,7 +12,8 @@
 #   trace     cowstat.ko loaded and "cowstat trace -q -- cowbench" reading every trace event
 #             (make bench-trace); its report's fault and drop counts go to the log
 #
-#   bench-guest.sh KO OUTDIR REPS PAGES ROUNDS [CONFIGS]   (default "none cowstat bpftrace")
+#   bench-guest.sh KO OUTDIR REPS PAGES ROUNDS [CONFIGS [MODES]]
+#   (defaults: CONFIGS "none cowstat bpftrace", MODES every cowbench mode)
 #
 # Writes $out/results.tsv (config rep mode pages rounds median_ns min_ns max_ns), $out/log,
 # and "done" to $out/done when it got to the end.
@@ -23,6 +24,7 @@ reps=$3
 pages=$4
 rounds=$5
 read -r -a configs <<< "${6:-none cowstat bpftrace}"
+read -r -a modes <<< "${7:-}"
 top=$(cd "$(dirname "$0")/.." && pwd)
 bench=$top/bench/cowbench
 results=$out/results.tsv
@@ -56,7 +58,7 @@ esac
 measure() {
 	local config=$1 rep=$2
 	shift 2
-	"$@" "$bench" -n "$pages" -r "$rounds" > "$out/run.tsv" 2>> "$log" ||
+	"$@" "$bench" -n "$pages" -r "$rounds" "${modes[@]}" > "$out/run.tsv" 2>> "$log" ||
 		fail "cowbench failed ($config)"
 	tail -n +2 "$out/run.tsv" | sed "s/^/$config\t$rep\t/" >> "$results"
 	sed "s/^/  $config rep $rep: /" "$out/run.tsv" >> "$log"

@@ -27,8 +27,8 @@
 # event (scripts/bench-guest.sh).
 #
 # Environment: KERNELS="6.1 6.12" (default: every target kernel), CONFIGS, REPS (default 8),
-# PAGES (default 2048), ROUNDS (default 31), ICOUNT (default 0), CPUS (vCPUs; default 2, 1
-# with ICOUNT=1), VM_TIMEOUT (seconds, default 900).
+# PAGES (default 2048), ROUNDS (default 31), MODES (cowbench modes, default all), ICOUNT
+# (default 0), CPUS (vCPUs; default 2, 1 with ICOUNT=1), VM_TIMEOUT (seconds, default 900).
 # Results: build/bench/summary.txt and summary.tsv; raw data and logs in build/bench/vm-<k>/.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +36,7 @@ cd "$top" || exit 1
 out=$top/build/bench
 reps=${REPS:-8}
 pages=${PAGES:-2048}
+modes=${MODES:-}
 rounds=${ROUNDS:-31}
 configs=${CONFIGS:-none cowstat bpftrace}
 vm_timeout=${VM_TIMEOUT:-900}
@@ -73,7 +74,7 @@ for k in $kernels; do
 	flock /tmp/cowstat-qemu.lock timeout "$vm_timeout" vng --run "/boot/vmlinuz-$rel" --disable-kvm \
 		--cpus "$cpus" --memory 2G --qemu-opts="$qemu_opts" --verbose \
 		--rwdir="/tmp/cowstat-out=$vmout" \
-		--exec "scripts/bench-guest.sh $top/build/$rel/cowstat.ko /tmp/cowstat-out $reps $pages $rounds '$configs'" \
+		--exec "scripts/bench-guest.sh $top/build/$rel/cowstat.ko /tmp/cowstat-out $reps $pages $rounds '$configs' '$modes'" \
 		> "$out/console-$k.log" 2>&1
 	if [ ! -e "$vmout/done" ]; then
 		echo "bench: $rel: the guest did not finish (crash, hang or timeout); see $out/console-$k.log"
