@@ -87,8 +87,6 @@ static inline u64 cowstat_task_start_ns(struct task_struct *task)
 	return task->group_leader->start_time;
 }
 
-/* classify.h: what a fault is, where it happened (inline, for the fault path). */
-
 /* watch.c: address-range watches; none set while cowstat_nr_watches is 0 (read locklessly). */
 extern unsigned int cowstat_nr_watches;
 int cowstat_watch_add(pid_t pid, unsigned long start, unsigned long len);

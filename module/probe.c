@@ -109,6 +109,9 @@ struct cowstat_text {
 	unsigned long size;
 };
 
+/* Where the kernel calls the reuse hook: do_wp_page. */
+static struct cowstat_text cowstat_wp_text;
+
 /* Where the copy path calls ptep_clear_flush(): wp_page_copy, or do_wp_page where inlined. */
 static struct cowstat_text cowstat_copy_text;
 
@@ -239,12 +242,11 @@ static void pending_forget_current(void)
  * trylock, which also disables preemption. Nothing they call is traced by them, so a refusal,
  * counted as missed, would mean another tracer made it happen.
  */
-/* One traced function: where ftrace calls us from, and where its code lies. */
+/* One traced function, and the calls to it that a callback could not handle. */
 struct cowstat_hook {
 	const char *const *names;	/* the first that the kernel has is traced */
 	const char *name;
 	unsigned long ip;		/* its fentry call, as ftrace reports it */
-	struct cowstat_text text;
 	atomic_long_t missed;
 };
 
@@ -302,19 +304,17 @@ static void wp_entry(struct cowstat_hook *h, struct ftrace_regs *fregs)
 		pending_forget_current();
 
 	slot->f.class = cowstat_classify_wp(vmf, &slot->when, &slot->f.region);
+	slot->f.vma = vmf->vma;
+	slot->f.addr = vmf->address;
 	switch (slot->when) {
 	case COWSTAT_WP_NOW:
 		slot->f.mm = vmf->vma->vm_mm;
-		slot->f.vma = vmf->vma;
-		slot->f.addr = vmf->address;
 		fault_end(&slot->f, 0, slot->f.class);
 		slot->f.mm = NULL;
 		break;
 	case COWSTAT_WP_AT_COPY:
 	case COWSTAT_WP_AT_REUSE_OR_COPY:
 		slot->f.mm = vmf->vma->vm_mm;
-		slot->f.vma = vmf->vma;
-		slot->f.addr = vmf->address;
 		slot->pte = vmf->orig_pte;
 		if (slot->f.class == COWSTAT_UNSHARE)
 			pending_add(slot->f.mm, slot->f.addr);
@@ -373,7 +373,7 @@ static void anon_reused(struct cowstat_hook *h, unsigned long parent_ip, struct 
 {
 	struct cowstat_wp_slot *slot;
 
-	if (!in_text(&cowstat_hooks[HOOK_WP].text, parent_ip))
+	if (!in_text(&cowstat_wp_text, parent_ip))
 		return;
 	slot = slot_lock(h);
 	if (!slot)
@@ -507,14 +507,23 @@ static int text_of(struct kprobe *kp, struct cowstat_text *t)
 	return 0;
 }
 
+/* Resolve @name into @kp by registering it disabled (never armed). */
+static int resolve(struct kprobe *kp, const char *name)
+{
+	memset(kp, 0, sizeof(*kp));
+	kp->symbol_name = name;
+	kp->flags = KPROBE_FLAG_DISABLED;
+	return register_kprobe(kp);
+}
+
 /*
- * Which functions the kernel has, and where their code lies. Kernel symbols are not exported
- * to modules: kprobes registered disabled (never armed) resolve the names, and are
- * unregistered together, in one RCU grace period.
+ * Which functions the kernel has, and where the code that calls the copy and reuse hooks
+ * lies. Kernel symbols are not exported to modules: kprobes registered disabled resolve the
+ * names, and are unregistered together, in one RCU grace period.
  */
 static int find_code(void)
 {
-	struct kprobe kps[NR_HOOKS + 1] = {};
+	struct kprobe kps[NR_HOOKS + 1];
 	struct kprobe *reg[ARRAY_SIZE(kps)];
 	int i, j, nr = 0, ret = 0;
 
@@ -522,10 +531,7 @@ static int find_code(void)
 		struct cowstat_hook *h = &cowstat_hooks[i];
 
 		for (j = 0; h->names[j]; j++) {
-			memset(&kps[nr], 0, sizeof(kps[nr]));
-			kps[nr].symbol_name = h->names[j];
-			kps[nr].flags = KPROBE_FLAG_DISABLED;
-			ret = register_kprobe(&kps[nr]);
+			ret = resolve(&kps[nr], h->names[j]);
 			if (!ret)
 				break;
 		}
@@ -536,17 +542,15 @@ static int find_code(void)
 		h->name = h->names[j];
 		h->ip = (unsigned long)kps[nr].addr;
 		reg[nr] = &kps[nr];
-		ret = text_of(reg[nr++], &h->text);
-		if (ret)
-			goto out;
+		nr++;
 	}
+	ret = text_of(reg[HOOK_WP], &cowstat_wp_text);
+	if (ret)
+		goto out;
 	/* 6.1: wp_page_copy() is a function of its own; 6.12 inlines it into do_wp_page(). */
-	memset(&kps[nr], 0, sizeof(kps[nr]));
-	kps[nr].symbol_name = "wp_page_copy";
-	kps[nr].flags = KPROBE_FLAG_DISABLED;
-	ret = register_kprobe(&kps[nr]);
+	ret = resolve(&kps[nr], "wp_page_copy");
 	if (ret == -ENOENT) {
-		cowstat_copy_text = cowstat_hooks[HOOK_WP].text;
+		cowstat_copy_text = cowstat_wp_text;
 		ret = 0;
 	} else if (!ret) {
 		reg[nr] = &kps[nr];

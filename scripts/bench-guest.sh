@@ -69,14 +69,22 @@ run_none() {
 	measure none "$1"
 }
 
-run_cowstat() {
+load() {
 	insmod "$ko" 2>> "$log" || fail "insmod $ko failed"
+}
+
+unload() {
+	rmmod cowstat 2>> "$log" || fail "rmmod cowstat failed"
+}
+
+run_cowstat() {
+	load
 	measure cowstat "$1"
 	# Sanity: the module saw the faults (copy, reuse and zero: each pages x (rounds + 1)).
 	grep -E '^(copy|reuse|zero|missed_[a-z_]+) ' \
 		/sys/kernel/debug/cowstat/summary | tr '\n' ' ' | sed 's/^/  cowstat summary: /' >> "$log"
 	echo >> "$log"
-	rmmod cowstat 2>> "$log" || fail "rmmod cowstat failed"
+	unload
 }
 
 run_bpftrace() {
@@ -111,11 +119,11 @@ run_bpftrace() {
 }
 
 run_trace() {
-	insmod "$ko" 2>> "$log" || fail "insmod $ko failed"
+	load
 	measure trace "$1" "$top/tools/cowstat" trace -q -o "$out/trace-report" --
 	echo "  trace: $(grep -E '^(cowstat trace|events dropped)' "$out/trace-report" |
 		tr '\n' ' ')" >> "$log"
-	rmmod cowstat 2>> "$log" || fail "rmmod cowstat failed"
+	unload
 }
 
 nc=${#configs[@]}
@@ -127,4 +135,4 @@ for rep in $(seq 1 "$reps"); do
 	done
 done
 dmesg > "$out/dmesg"
-echo done > "$out/done"
+echo "done" > "$out/done"
