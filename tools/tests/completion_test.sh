@@ -54,6 +54,14 @@ expect "run options" "-- --bytes --help --interval --json --output --pages -h -i
 expect "nothing after -d" "" cowstat top -d ""
 contains "pids after -p" "$$" cowstat top -p ""
 contains "pids for tree" "$$" cowstat tree ""
+# A minimal Debian has no ps(1) (procps): pids must come without it. A ps that is called
+# leaves a mark.
+ps_mark=$(mktemp -u)
+ps() { : > "$ps_mark"; }
+contains "pids for show, ps(1) shadowed" "$$" cowstat show ""
+n=$((n + 1))
+if [ ! -e "$ps_mark" ]; then echo "ok $n pids read without calling ps(1)"; else echo "not ok $n pids read without calling ps(1)"; rm -f "$ps_mark"; fail=1; fi
+unset -f ps
 contains "the command to run after run --" "bash" cowstat run -- ba
 echo "1..$n"
 exit $fail
