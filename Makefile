@@ -3,9 +3,10 @@
 # cowstat: module, tool, selftests, lint and the QEMU test run.
 #
 #   make                      module for the running kernel + the cowstat tool
-#   make KERNEL=6.12          module for a target kernel of scripts/kernels.conf (6.1, 6.12)
+#   make KERNEL=7.x           module for a target kernel of scripts/kernels.conf (6.1, 6.12, 7.x,
+#                             6.12-bpo); Debian 13's are built in a Debian 13 root (root.sh)
 #   make KDIR=/path/to/build  module for any kernel build tree
-#   make setup                install what building and testing need (Debian 12, root)
+#   make setup                install what building and testing need (Debian 12 or 13, root)
 #   make test                 the full test run (README: set-up, host tests, lint, both kernels)
 #   make style / make check   checkpatch --strict / sparse (C=2) for the selected kernel
 #   make bench                COW fault overhead in QEMU: no module, cowstat, bpftrace (not a test)
@@ -25,16 +26,24 @@ KREL := $(shell scripts/kernels.sh $(KERNEL))
 ifeq ($(KREL),)
 $(error kernel '$(KERNEL)' is not installed: run 'make setup' (names: $(shell awk '!/^#/ && NF {printf "%s ", $$1}' scripts/kernels.conf)))
 endif
+# A kernel of another Debian release is built in that release's root (scripts/root.sh), with
+# its compiler and libc: KROOT is the root, KBUILD_RUN what runs kbuild there.
+KROOT := $(shell scripts/kernels.sh -r $(KERNEL))
+ifneq ($(KROOT),/)
+KBUILD_RUN := scripts/root.sh run $(notdir $(KROOT))
+endif
 KDIR := /usr/src/linux-headers-$(KREL)
+KDIR_HOST := $(patsubst //%,/%,$(KROOT)$(KDIR))
 endif
 KDIR ?= /lib/modules/$(shell uname -r)/build
+KDIR_HOST ?= $(KDIR)
 KREL ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 BUILD := build/$(KREL)
 
 # A kernel without a build tree (no module support, or no headers installed) gets one line.
 ifneq ($(filter all module check,$(or $(MAKECMDGOALS),all)),)
-ifeq ($(wildcard $(KDIR)/Makefile),)
-$(error no kernel build tree at $(KDIR): build for a target kernel with 'make KERNEL=6.1' or 'make KERNEL=6.12' (after 'make setup'), or set KDIR=)
+ifeq ($(wildcard $(KDIR_HOST)/Makefile),)
+$(error no kernel build tree at $(KDIR): build for a target kernel with 'make KERNEL=6.1', '6.12' or '7.x' (after 'make setup'), or set KDIR=)
 endif
 endif
 
@@ -61,7 +70,7 @@ module: $(BUILD)/cowstat.ko
 $(BUILD)/cowstat.ko: $(MODULE_SRCS)
 	@mkdir -p $(BUILD)/module $(BUILD)/include
 	@cp -p Kbuild $(BUILD)/ && cp -p module/*.c module/*.h $(BUILD)/module/ && cp -p include/*.h $(BUILD)/include/
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
+	$(KBUILD_RUN) $(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
 
 TOOL_SRCS := $(wildcard tools/*.c)
 DEMOS := tools/demo/prefork tools/demo/family
@@ -124,7 +133,7 @@ style:
 
 # Sparse over every module source; kbuild is always entered so that C=2 checks all of them.
 check: $(BUILD)/cowstat.ko
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) C=2 modules
+	$(KBUILD_RUN) $(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) C=2 modules
 
 BASHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/share/bash-completion/completions,$(PREFIX)/share/bash-completion/completions)
 

@@ -77,7 +77,7 @@
 #define _COWSTAT_H
 
 #define COWSTAT_VERSION		"0.2.0"
-#define COWSTAT_IF_VERSION	2
+#define COWSTAT_IF_VERSION	3
 
 #define COWSTAT_DEBUGFS_DIR	"/sys/kernel/debug/cowstat"
 #define COWSTAT_FILE_VERSION	"version"
@@ -103,6 +103,7 @@ enum cowstat_class {
 	COWSTAT_FILE,		/* page of a MAP_PRIVATE file mapping copied */
 	COWSTAT_THP_REUSE,	/* PMD-mapped THP reused whole */
 	COWSTAT_THP_SPLIT,	/* PMD-mapped THP or huge zero page split (then a 4 KiB fault) */
+	COWSTAT_THP_ZERO,	/* huge zero page replaced by a new zeroed THP (7.x; 6.x splits) */
 	COWSTAT_UNSHARE,	/* shared anonymous page copied for a read-only pin (GUP) */
 	COWSTAT_KSM,		/* KSM page copied */
 	COWSTAT_SHARED,		/* write notify on a MAP_SHARED mapping: not COW */
@@ -112,7 +113,7 @@ enum cowstat_class {
 
 #define COWSTAT_CLASS_NAMES { \
 	"copy", "reuse", "zero", "file", "thp_reuse", "thp_split", \
-	"unshare", "ksm", "shared", "other" }
+	"thp_zero", "unshare", "ksm", "shared", "other" }
 
 /* Classes whose fault copies one 4 KiB page (they make up copied_bytes). */
 static inline int cowstat_class_copies(int c)

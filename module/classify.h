@@ -27,7 +27,7 @@ enum cowstat_wp_when {
 	COWSTAT_WP_AT_COPY,		/* when the copy replaces the pte */
 	COWSTAT_WP_AT_REUSE_OR_COPY,	/* the kernel reuses the page in place, or copies it */
 	COWSTAT_WP_AT_MKWRITE,		/* once ->page_mkwrite()/->pfn_mkwrite() succeeded */
-	COWSTAT_WP_NEVER,		/* handed to userfaultfd */
+	COWSTAT_WP_NEVER,		/* not counted: uffd-wp write to a shared mapping */
 };
 
 /* Region classes follow /proc/PID/maps: [heap] and [stack] as it names them. */
@@ -93,32 +93,38 @@ cowstat_classify_wp(struct vm_fault *vmf, enum cowstat_wp_when *when, enum cowst
 {
 	struct vm_area_struct *vma = vmf->vma;
 	bool unshare = vmf->flags & FAULT_FLAG_UNSHARE;
+
+	/*
+	 * A userfaultfd write-protected pte: in the usual (sync) mode the fault goes to user
+	 * space and nothing is copied or reused now; in async mode (6.7+, UFFD_FEATURE_WP_ASYNC)
+	 * do_wp_page() clears the bit and goes on as below. Which mode is private to
+	 * fs/userfaultfd.c, so such a fault is counted only where the copy or the reuse happens.
+	 */
 	pte_t pte = vmf->orig_pte;
+	bool uffd = !unshare && userfaultfd_pte_wp(vma, pte);
 	enum cowstat_class class;
 
 	*region = cowstat_region_of(vma->vm_mm, vma);
-	/* Handed to user space (userfaultfd write-protect): not COW, not counted. */
-	if (!unshare && userfaultfd_pte_wp(vma, pte)) {
-		*when = COWSTAT_WP_NEVER;
-		return COWSTAT_OTHER;
-	}
 	if (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)) {
-		*when = cowstat_wp_shared_calls_mkwrite(vma, pte) ? COWSTAT_WP_AT_MKWRITE :
-								    COWSTAT_WP_NOW;
+		/* A shared mapping's async uffd-wp write is not counted (Documentation). */
+		if (uffd)
+			*when = COWSTAT_WP_NEVER;
+		else
+			*when = cowstat_wp_shared_calls_mkwrite(vma, pte) ? COWSTAT_WP_AT_MKWRITE :
+									    COWSTAT_WP_NOW;
 		return COWSTAT_SHARED;
 	}
 
 	class = cowstat_classify_pte(vma, pte);
 	if (class != COWSTAT_COPY) {
-		/* An unshare of a page that is not anonymous has nothing to do. */
-		if (unshare && class != COWSTAT_KSM) {
-			*when = COWSTAT_WP_NOW;
-			return COWSTAT_OTHER;
-		}
+		/*
+		 * The zero page, a file page, a special pfn: always copied. An unshare (a
+		 * long-term read-only pin) copies them too; a KSM page stays a KSM copy.
+		 */
 		*when = COWSTAT_WP_AT_COPY;
-		return class;
+		return unshare && class != COWSTAT_KSM ? COWSTAT_UNSHARE : class;
 	}
-	if (PageAnonExclusive(pfn_to_page(pte_pfn(pte)))) {
+	if (!uffd && PageAnonExclusive(pfn_to_page(pte_pfn(pte)))) {
 		*when = COWSTAT_WP_NOW;
 		return unshare ? COWSTAT_UNSHARE : COWSTAT_REUSE;
 	}

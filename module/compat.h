@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * cowstat: every difference between the target kernels (Debian 6.1 and 6.12) that the page
- * table walker and the probes meet, as small inline wrappers. No other file tests
- * LINUX_VERSION_CODE. The facts behind each wrapper (what is exported, what is inline) are in
- * the project's kernel notes, section b.
+ * cowstat: every difference between the target kernels (Debian 6.1, 6.12 and 7.x) that the
+ * page table walker and the probes meet, as small inline wrappers. No other file tests
+ * LINUX_VERSION_CODE. Where a kernel symbol or config option tells the difference, that is
+ * tested instead of a version. The facts behind each wrapper (what is exported, what is
+ * inline) are in Documentation/kernels.rst.
  */
 #ifndef _COWSTAT_COMPAT_H
 #define _COWSTAT_COMPAT_H
@@ -12,6 +13,13 @@
 #include <linux/ftrace.h>
 #include <linux/mm.h>
 #include <linux/pgtable.h>
+#include <linux/sched.h>
+#include <linux/sched/coredump.h>
+/* 6.x defines the dumpability values as SUID_DUMP_*; 7.3 has enum task_dumpable instead. */
+#ifndef SUID_DUMP_USER
+#include <linux/sched/exec_state.h>
+#define COWSTAT_HAVE_EXEC_STATE
+#endif
 
 /*
  * Number of page table entries mapping this page, in all processes. 6.1: page_mapcount()
@@ -34,6 +42,83 @@ static inline int cowstat_page_mapcount(struct page *page, struct folio *folio)
 	return mapcount;
 #endif
 }
+
+/*
+ * Is @vma a private writable mapping, where writes break COW? 7.x keeps VMA flags in a
+ * vma_flags_t and names the test vma_is_cow_mapping(); 6.x tests vm_flags with
+ * is_cow_mapping(). (Renamed between 6.12 and 7.3, the two lines checked.)
+ */
+static inline bool cowstat_vma_is_cow(struct vm_area_struct *vma)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+	return vma_is_cow_mapping(vma);
+#else
+	return is_cow_mapping(vma->vm_flags);
+#endif
+}
+
+/*
+ * Page @n after @page in one folio. 6.x has nth_page() (a macro), for memory models where the
+ * struct pages of a folio need not be contiguous; 7.x guarantees they are and removed it.
+ */
+#ifdef nth_page
+#define cowstat_nth_page(page, n)	nth_page(page, n)
+#else
+#define cowstat_nth_page(page, n)	((page) + (n))
+#endif
+
+/*
+ * A pmd mapping ZONE_DEVICE memory (DAX) as a huge entry of its own kind. 7.x removed the
+ * devmap bit (CONFIG_ARCH_HAS_PTE_DEVMAP is gone): such pmds are ordinary huge pmds there.
+ */
+static inline bool cowstat_pmd_devmap(pmd_t pmd)
+{
+#ifdef CONFIG_ARCH_HAS_PTE_DEVMAP
+	return pmd_devmap(pmd);
+#else
+	return false;
+#endif
+}
+
+/*
+ * Does the dumpability of @task's address space keep the caller out, as in
+ * __ptrace_may_access(): not dumpable by its owner, and no CAP_SYS_PTRACE over the user
+ * namespace it was made in? Call with task_lock(@task) held. 6.x keeps both in the mm
+ * (get_dumpable(), mm->user_ns); 7.3 moved them to task->exec_state (RCU-protected), whose
+ * accessor task_exec_state_rcu() is not exported: this reads it as 7.3's ptrace.c does.
+ */
+static inline bool cowstat_dump_denied(struct task_struct *task)
+{
+#ifdef COWSTAT_HAVE_EXEC_STATE
+	struct task_exec_state *es;
+	bool denied = false;
+
+	if (!task->mm)
+		return false;
+	rcu_read_lock();
+	es = rcu_dereference(task->exec_state);
+	if (es && READ_ONCE(es->dumpable) != TASK_DUMPABLE_OWNER &&
+	    !ns_capable(es->user_ns, CAP_SYS_PTRACE))
+		denied = true;
+	rcu_read_unlock();
+	return denied;
+#else
+	struct mm_struct *mm = task->mm;
+
+	return mm && get_dumpable(mm) != SUID_DUMP_USER && !ns_capable(mm->user_ns, CAP_SYS_PTRACE);
+#endif
+}
+
+/*
+ * The parameters of the sched_process_exit tracepoint's probes after @data (the task is
+ * @p): 7.3 passes bool group_dead too (TP_PROTO(p, group_dead)); 6.x passes only the task.
+ * Added between 6.12 and 7.3, the two lines checked.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+#define COWSTAT_TP_EXIT_PROTO	struct task_struct *p, bool group_dead
+#else
+#define COWSTAT_TP_EXIT_PROTO	struct task_struct *p
+#endif
 
 /* One lockless read of a pmd entry; the caller rechecks it under the page table lock. */
 static inline pmd_t cowstat_pmdp_get(pmd_t *pmd)

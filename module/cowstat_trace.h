@@ -23,6 +23,7 @@ TRACE_DEFINE_ENUM(COWSTAT_ZERO);
 TRACE_DEFINE_ENUM(COWSTAT_FILE);
 TRACE_DEFINE_ENUM(COWSTAT_THP_REUSE);
 TRACE_DEFINE_ENUM(COWSTAT_THP_SPLIT);
+TRACE_DEFINE_ENUM(COWSTAT_THP_ZERO);
 TRACE_DEFINE_ENUM(COWSTAT_UNSHARE);
 TRACE_DEFINE_ENUM(COWSTAT_KSM);
 TRACE_DEFINE_ENUM(COWSTAT_SHARED);
@@ -74,6 +75,7 @@ TRACE_EVENT(cow_fault,
 				       { COWSTAT_ZERO, "zero" }, { COWSTAT_FILE, "file" },
 				       { COWSTAT_THP_REUSE, "thp_reuse" },
 				       { COWSTAT_THP_SPLIT, "thp_split" },
+				       { COWSTAT_THP_ZERO, "thp_zero" },
 				       { COWSTAT_UNSHARE, "unshare" }, { COWSTAT_KSM, "ksm" },
 				       { COWSTAT_SHARED, "shared" }, { COWSTAT_OTHER, "other" }),
 		      __print_symbolic(__entry->region,

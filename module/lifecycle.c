@@ -3,13 +3,14 @@
  * cowstat: process life cycle from the scheduler's tracepoints. The __tracepoint_* symbols are
  * not exported to modules, so the tracepoints are found by name with
  * for_each_kernel_tracepoint() and attached with tracepoint_probe_register(). The probe
- * prototypes are the same on 6.1 and 6.12 (include/trace/events/sched.h).
+ * prototypes follow include/trace/events/sched.h of each kernel (compat.h).
  */
 #include <linux/binfmts.h>
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 
+#include "compat.h"
 #include "cowstat.h"
 
 static void cowstat_tp_fork(void *data, struct task_struct *parent, struct task_struct *child)
@@ -23,8 +24,12 @@ static void cowstat_tp_exec(void *data, struct task_struct *p, pid_t old_pid,
 	cowstat_proc_exec(p);
 }
 
-/* Fires per thread after exit_mm(); table.c acts on the last thread of the group. */
-static void cowstat_tp_exit(void *data, struct task_struct *p)
+/*
+ * Fires per thread; table.c acts on the last thread of the group (signal->live is already 0
+ * for it on every target kernel). 6.x fires it after exit_mm(), 7.3 before, with one more
+ * argument (compat.h): faults in exit_mm() (clear_child_tid) come after the exit there.
+ */
+static void cowstat_tp_exit(void *data, COWSTAT_TP_EXIT_PROTO)
 {
 	cowstat_proc_exited(p);
 }

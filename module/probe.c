@@ -6,8 +6,11 @@
  * return: return probes cost more than everything else together, and a fault the kernel
  * retries (VM_FAULT_RETRY, e.g. 6.12's per-VMA-lock faults that need an anon_vma) never gets
  * that far, so each user-visible fault is counted once. One ftrace_ops callback
- * (Documentation/trace/ftrace-uses.rst) traces four functions that start with an fentry call;
- * their addresses come from kprobes that are registered disabled, only to resolve the names:
+ * (Documentation/trace/ftrace-uses.rst) traces five functions that start with an fentry call;
+ * their addresses come from kprobes that are registered disabled, only to resolve the names.
+ * The two that settle copies and reuses, ptep_clear_flush() and ptep_set_access_flags(), are
+ * defined outside mm/memory.c (mm/pgtable-generic.c, arch/x86/mm/pgtable.c), so no build
+ * can inline them into the fault path, whatever it does with memory.c's own static functions:
  *
  *  - do_wp_page: classify (classify.h). A shared-mapping write without ->page_mkwrite(), a
  *    reuse of a page marked exclusive, an unshare that needs nothing: counted here.
@@ -15,11 +18,19 @@
  *    on 6.12): the copy replaces the old pte, which is still the pte the fault started from
  *    (the kernel checked pte_same() under the page table lock), so its class is read again
  *    from it. Copies of the zero page, of file and KSM pages, and of anonymous pages.
- *  - page_move_anon_rmap (6.1) / folio_move_anon_rmap (6.12), called from do_wp_page(): the
- *    kernel reuses an anonymous page it had to check. The page table lock is held from
- *    do_wp_page() entry to that call, so the task cannot leave the CPU in between: a per-CPU
- *    slot naming the task and its fault connects the two.
+ *  - ptep_set_access_flags, called from wp_page_reuse(): the kernel reuses an anonymous page
+ *    it had to check, small or (7.x) a page of a large folio it found exclusive to this mm.
+ *    The page table lock is held from do_wp_page() entry to that call, so the task cannot
+ *    leave the CPU in between: a per-CPU slot naming the task and its fault (mm, address and
+ *    the very pte) connects the two, and tells this call from the function's other callers.
+ *  - page_move_anon_rmap (6.1) / folio_move_anon_rmap (6.12, 7.x), called for a small folio
+ *    the kernel reuses: the same reuse, seen earlier, and the only sign of an unshare that
+ *    found the page exclusive after all (it returns before wp_page_reuse()).
  *  - finish_mkwrite_fault: a shared-mapping write whose ->page_mkwrite() succeeded.
+ *
+ * do_wp_page and ptep_clear_flush are needed to count anything; a kernel without one of the
+ * others loads, says at load time which faults it cannot see, and the summary file says it
+ * again (probe_<function> 0), so that no class reads 0 for lack of a probe.
  *
  * An unshare (FAULT_FLAG_UNSHARE) that copies looks like any copy at ptep_clear_flush(), and
  * the task may have slept and moved to another CPU in between: such faults, rare, wait in a
@@ -27,7 +38,8 @@
  *
  * Two return probes (kretprobes) remain, off the 4 KiB COW path:
  *  - do_huge_pmd_wp_page: PMD-mapped THP reused whole, or split (VM_FAULT_FALLBACK; a 4 KiB
- *    do_wp_page() fault follows and is counted on its own).
+ *    do_wp_page() fault follows and is counted on its own), or (7.x) the huge zero page
+ *    replaced whole by a new THP.
  *  - finish_fault: the first write to a MAP_PRIVATE file page that was not mapped yet never
  *    reaches do_wp_page(); do_cow_fault() installs the copy through finish_fault().
  *
@@ -109,10 +121,10 @@ struct cowstat_text {
 	unsigned long size;
 };
 
-/* Where the kernel calls the reuse hook: do_wp_page. */
+/* do_wp_page's code: it calls ptep_clear_flush() where wp_page_copy() is inlined into it. */
 static struct cowstat_text cowstat_wp_text;
 
-/* Where the copy path calls ptep_clear_flush(): wp_page_copy, or do_wp_page where inlined. */
+/* wp_page_copy's code, under its name or a name gcc gives a specialised copy of it. */
 static struct cowstat_text cowstat_copy_text;
 
 static bool in_text(const struct cowstat_text *t, unsigned long ip)
@@ -245,23 +257,29 @@ static void pending_forget_current(void)
 /* One traced function, and the calls to it that a callback could not handle. */
 struct cowstat_hook {
 	const char *const *names;	/* the first that the kernel has is traced */
+	const char *blind;		/* what goes uncounted without it; NULL: required */
 	const char *name;
-	unsigned long ip;		/* its fentry call, as ftrace reports it */
+	unsigned long ip;		/* its fentry call, as ftrace reports it; 0: not traced */
 	atomic_long_t missed;
 };
 
 static const char *const wp_names[] = { "do_wp_page", NULL };
 static const char *const copy_names[] = { "ptep_clear_flush", NULL };
-static const char *const reuse_names[] = { "folio_move_anon_rmap", "page_move_anon_rmap", NULL };
+static const char *const access_names[] = { "ptep_set_access_flags", NULL };
+static const char *const rmap_names[] = { "folio_move_anon_rmap", "page_move_anon_rmap", NULL };
 static const char *const mkwrite_names[] = { "finish_mkwrite_fault", NULL };
 
-enum { HOOK_WP, HOOK_COPY, HOOK_REUSE, HOOK_MKWRITE, NR_HOOKS };
+enum { HOOK_WP, HOOK_COPY, HOOK_ACCESS, HOOK_RMAP, HOOK_MKWRITE, NR_HOOKS };
 
 static struct cowstat_hook cowstat_hooks[NR_HOOKS] = {
 	[HOOK_WP] = { .names = wp_names },
 	[HOOK_COPY] = { .names = copy_names },
-	[HOOK_REUSE] = { .names = reuse_names },
-	[HOOK_MKWRITE] = { .names = mkwrite_names },
+	[HOOK_ACCESS] = { .names = access_names,
+			  .blind = "reuse of pages of large folios (7.x)" },
+	[HOOK_RMAP] = { .names = rmap_names,
+			.blind = "unshare that finds the page exclusive" },
+	[HOOK_MKWRITE] = { .names = mkwrite_names,
+			   .blind = "shared: writes through ->page_mkwrite()" },
 };
 
 /* This CPU's slot, marked busy; NULL if it already was (recursion). Page table lock held. */
@@ -326,10 +344,11 @@ static void wp_entry(struct cowstat_hook *h, struct ftrace_regs *fregs)
 }
 
 /*
- * ptep_clear_flush(vma, addr, ptep) from the copy path: page table lock held, *ptep is still
- * the pte the fault started from. Usually the task did not leave the CPU since do_wp_page()
- * entry and the slot has the fault; if it did (the copy may sleep in allocation), the pte
- * tells the class again and the pending table tells an unshare.
+ * ptep_clear_flush(vma, addr, ptep) from the copy path: page table lock held, *ptep still maps
+ * the page the fault started from (the same pte, or with an async uffd-wp bit cleared).
+ * Usually the task did not leave the CPU since do_wp_page() entry and the slot has the fault;
+ * if it did (the copy may sleep in allocation), the pte tells the class again and the pending
+ * table tells an unshare.
  */
 static void copy_installed(struct cowstat_hook *h, unsigned long parent_ip,
 			   struct ftrace_regs *fregs)
@@ -339,7 +358,7 @@ static void copy_installed(struct cowstat_hook *h, unsigned long parent_ip,
 	unsigned long addr;
 	pte_t pte;
 
-	if (!in_text(&cowstat_copy_text, parent_ip))
+	if (!in_text(&cowstat_copy_text, parent_ip) && !in_text(&cowstat_wp_text, parent_ip))
 		return;
 	slot = slot_lock(h);
 	if (!slot)
@@ -348,7 +367,7 @@ static void copy_installed(struct cowstat_hook *h, unsigned long parent_ip,
 	addr = cowstat_ftrace_arg(fregs, 1);
 	pte = ptep_get((pte_t *)cowstat_ftrace_arg(fregs, 2));
 	if (likely(slot->task == current && slot->f.mm == vma->vm_mm &&
-		   slot->f.addr == addr && pte_same(slot->pte, pte))) {
+		   slot->f.addr == addr && pte_pfn(slot->pte) == pte_pfn(pte))) {
 		if (unlikely(slot->f.class == COWSTAT_UNSHARE))
 			pending_take(slot->f.mm, addr);
 	} else {
@@ -358,7 +377,7 @@ static void copy_installed(struct cowstat_hook *h, unsigned long parent_ip,
 		slot->f.addr = addr;
 		slot->f.class = cowstat_classify_pte(vma, pte);
 		slot->f.region = cowstat_region_of(vma->vm_mm, vma);
-		if (unlikely(READ_ONCE(cowstat_nr_pending)) && slot->f.class == COWSTAT_COPY &&
+		if (unlikely(READ_ONCE(cowstat_nr_pending)) && slot->f.class != COWSTAT_KSM &&
 		    pending_take(vma->vm_mm, addr))
 			slot->f.class = COWSTAT_UNSHARE;
 	}
@@ -368,22 +387,65 @@ static void copy_installed(struct cowstat_hook *h, unsigned long parent_ip,
 	slot_unlock(slot);
 }
 
-/* page_move_anon_rmap()/folio_move_anon_rmap() from do_wp_page(): the page is reused. */
-static void anon_reused(struct cowstat_hook *h, unsigned long parent_ip, struct ftrace_regs *fregs)
+/*
+ * page_move_anon_rmap(page, vma) / folio_move_anon_rmap(folio, vma) from the reuse check of
+ * do_wp_page() (wp_can_reuse_anon_folio(), inlined or not): the page is reused. Other callers
+ * (swap-in, hugetlb) have no fault waiting in this CPU's slot for this mm and this very page.
+ */
+static void anon_reused(struct cowstat_hook *h, struct ftrace_regs *fregs)
 {
+	void *obj = (void *)cowstat_ftrace_arg(fregs, 0);
+	struct vm_area_struct *vma = (struct vm_area_struct *)cowstat_ftrace_arg(fregs, 1);
 	struct cowstat_wp_slot *slot;
+	struct page *page;
 
-	if (!in_text(&cowstat_wp_text, parent_ip))
-		return;
 	slot = slot_lock(h);
 	if (!slot)
 		return;
-	if (slot->task == current && slot->f.mm && slot->when == COWSTAT_WP_AT_REUSE_OR_COPY) {
+	/* slot->pte is the pte of a fault only while it waits (it maps an anonymous page). */
+	if (slot->task != current || !slot->f.mm || slot->f.mm != vma->vm_mm ||
+	    slot->when != COWSTAT_WP_AT_REUSE_OR_COPY)
+		goto out;
+	page = pfn_to_page(pte_pfn(slot->pte));
+	if (obj == (void *)page || obj == (void *)page_folio(page)) {
 		if (slot->f.class == COWSTAT_UNSHARE)
 			/* An unshare that found the page exclusive after all: nothing copied. */
 			pending_take(slot->f.mm, slot->f.addr);
 		else
 			slot->f.class = COWSTAT_REUSE;
+		fault_end(&slot->f, 0, slot->f.class);
+		slot->f.mm = NULL;
+	}
+out:
+	slot_unlock(slot);
+}
+
+/*
+ * ptep_set_access_flags(vma, addr, ptep, entry, dirty): from wp_page_reuse() it makes the pte
+ * the fault started from writable. Its other callers (spurious faults, GUP, NUMA hinting) are
+ * no fault waiting in this CPU's slot: the slot must name this task, mm and address, wait for
+ * a reuse or a copy, and the pte must still map its page (an async uffd-wp fault has cleared
+ * the bit the slot's copy of it has). Page table lock held by every caller.
+ */
+static void pte_reused(struct cowstat_hook *h, struct ftrace_regs *fregs)
+{
+	struct vm_area_struct *vma = (struct vm_area_struct *)cowstat_ftrace_arg(fregs, 0);
+	struct cowstat_wp_slot *slot = this_cpu_ptr(&cowstat_wp_slot);
+	unsigned long addr;
+	pte_t *ptep;
+
+	/* Most calls come with nothing waiting on this CPU. */
+	if (likely(!READ_ONCE(slot->f.mm)))
+		return;
+	slot = slot_lock(h);
+	if (!slot)
+		return;
+	addr = cowstat_ftrace_arg(fregs, 1);
+	ptep = (pte_t *)cowstat_ftrace_arg(fregs, 2);
+	if (slot->task == current && slot->f.mm == vma->vm_mm && slot->f.addr == addr &&
+	    slot->when == COWSTAT_WP_AT_REUSE_OR_COPY && slot->f.class == COWSTAT_COPY &&
+	    pte_pfn(slot->pte) == pte_pfn(ptep_get(ptep))) {
+		slot->f.class = COWSTAT_REUSE;
 		fault_end(&slot->f, 0, slot->f.class);
 		slot->f.mm = NULL;
 	}
@@ -407,7 +469,7 @@ static void mkwrite_done(struct cowstat_hook *h, unsigned long parent_ip,
 }
 
 /*
- * One ftrace_ops for the four functions: each ftrace_ops costs its own RCU-tasks grace
+ * One ftrace_ops for the five functions: each ftrace_ops costs its own RCU-tasks grace
  * periods when it is unregistered, which made unloading under load slow. Its trampoline
  * calls cowstat_ftrace() directly, with the traced function's fentry address.
  */
@@ -418,19 +480,36 @@ static void notrace cowstat_ftrace(unsigned long ip, unsigned long parent_ip,
 		wp_entry(&cowstat_hooks[HOOK_WP], fregs);
 	else if (ip == cowstat_hooks[HOOK_COPY].ip)
 		copy_installed(&cowstat_hooks[HOOK_COPY], parent_ip, fregs);
-	else if (ip == cowstat_hooks[HOOK_REUSE].ip)
-		anon_reused(&cowstat_hooks[HOOK_REUSE], parent_ip, fregs);
+	else if (ip == cowstat_hooks[HOOK_ACCESS].ip)
+		pte_reused(&cowstat_hooks[HOOK_ACCESS], fregs);
+	else if (ip == cowstat_hooks[HOOK_RMAP].ip)
+		anon_reused(&cowstat_hooks[HOOK_RMAP], fregs);
 	else if (ip == cowstat_hooks[HOOK_MKWRITE].ip)
 		mkwrite_done(&cowstat_hooks[HOOK_MKWRITE], parent_ip, fregs);
 }
 
 static struct ftrace_ops cowstat_ops = { .func = cowstat_ftrace };
 
+/*
+ * do_huge_pmd_wp_page(vmf) runs for anonymous VMAs only (wp_huge_pmd()), so a pmd whose folio
+ * is not anonymous maps the huge zero page (is_huge_zero_pmd() needs huge_zero_pfn, which is
+ * not exported). vmf->orig_pmd is the entry the fault read; the huge zero folio is never freed
+ * while mapped, and any other folio read here only has a flag tested.
+ */
 static int thp_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 {
 	struct cowstat_fault *f = (struct cowstat_fault *)ri->data;
+	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
 
-	return fault_start(f, (struct vm_fault *)regs_get_kernel_argument(regs, 0)) ? 0 : 1;
+	if (!fault_start(f, vmf))
+		return 1;
+	if (pmd_present(vmf->orig_pmd) && !folio_test_anon(page_folio(pmd_page(vmf->orig_pmd))))
+		f->class = COWSTAT_THP_ZERO;
+	else if (vmf->flags & FAULT_FLAG_UNSHARE)
+		f->class = COWSTAT_OTHER;	/* unshare of a THP it owns alone: nothing to do */
+	else
+		f->class = COWSTAT_THP_REUSE;
+	return 0;
 }
 
 static int thp_return(struct kretprobe_instance *ri, struct pt_regs *regs)
@@ -445,7 +524,7 @@ static int thp_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	else if (ret & VM_FAULT_ERROR)
 		class = COWSTAT_OTHER;
 	else
-		class = COWSTAT_THP_REUSE;
+		class = f->class;	/* THP reused, or (7.x) huge zero page replaced */
 	fault_end(f, ret, class);
 	return 0;
 }
@@ -489,6 +568,15 @@ static struct kretprobe cowstat_krp_ff = {
 
 static struct kretprobe *cowstat_krps[] = { &cowstat_krp_thp, &cowstat_krp_ff };
 
+/* What goes uncounted without each return probe (same order). */
+static const char *const cowstat_krp_blind[] = {
+	"thp_reuse, thp_split, thp_zero",
+	"file: first writes to private file pages not mapped yet",
+};
+
+/* Which return probes are registered. */
+static bool cowstat_krp_on[ARRAY_SIZE(cowstat_krps)];
+
 /* The code range of the function @kp resolved, from sprint_symbol(): "name+0x4/0x6a0". */
 static int text_of(struct kprobe *kp, struct cowstat_text *t)
 {
@@ -521,23 +609,37 @@ static int resolve(struct kprobe *kp, const char *name)
  * lies. Kernel symbols are not exported to modules: kprobes registered disabled resolve the
  * names, and are unregistered together, in one RCU grace period.
  */
+/* The copy path's own function, and what gcc calls its specialised copies (-fipa-*). */
+static const char *const copy_fn_names[] = {
+	"wp_page_copy", "wp_page_copy.constprop.0", "wp_page_copy.isra.0", "wp_page_copy.part.0",
+	NULL
+};
+
 static int find_code(void)
 {
-	struct kprobe kps[NR_HOOKS + 1];
+	struct kprobe kps[NR_HOOKS + 1];	/* the hooks, and wp_page_copy if it has code */
 	struct kprobe *reg[ARRAY_SIZE(kps)];
 	int i, j, nr = 0, ret = 0;
 
 	for (i = 0; i < ARRAY_SIZE(cowstat_hooks); i++) {
 		struct cowstat_hook *h = &cowstat_hooks[i];
 
+		h->ip = 0;
+		h->name = h->names[0];
 		for (j = 0; h->names[j]; j++) {
 			ret = resolve(&kps[nr], h->names[j]);
 			if (!ret)
 				break;
 		}
-		if (ret) {
+		if (ret && !h->blind) {
 			pr_err("cannot probe %s: %d\n", h->names[0], ret);
 			goto out;
+		}
+		if (ret) {
+			pr_warn("cannot probe %s (%d): not counted on this kernel: %s\n",
+				h->names[0], ret, h->blind);
+			ret = 0;
+			continue;
 		}
 		h->name = h->names[j];
 		h->ip = (unsigned long)kps[nr].addr;
@@ -547,15 +649,22 @@ static int find_code(void)
 	ret = text_of(reg[HOOK_WP], &cowstat_wp_text);
 	if (ret)
 		goto out;
-	/* 6.1: wp_page_copy() is a function of its own; 6.12 inlines it into do_wp_page(). */
-	ret = resolve(&kps[nr], "wp_page_copy");
-	if (ret == -ENOENT) {
-		cowstat_copy_text = cowstat_wp_text;
-		ret = 0;
-	} else if (!ret) {
+	/*
+	 * 6.1: wp_page_copy() is a function of its own; 6.12 and 7.3 inline it into do_wp_page().
+	 * Where neither name is found, the copy must be inlined: do_wp_page() is its only caller.
+	 */
+	cowstat_copy_text = cowstat_wp_text;
+	for (j = 0; copy_fn_names[j]; j++) {
+		if (resolve(&kps[nr], copy_fn_names[j]))
+			continue;
 		reg[nr] = &kps[nr];
 		ret = text_of(reg[nr++], &cowstat_copy_text);
+		if (ret)
+			goto out;
+		break;
 	}
+	pr_info("copies are installed from %s\n",
+		copy_fn_names[j] ?: "do_wp_page (wp_page_copy inlined)");
 out:
 	if (nr)
 		unregister_kprobes(reg, nr);
@@ -570,13 +679,14 @@ out:
 static int trace_hooks(void)
 {
 	unsigned long ips[NR_HOOKS];
-	int i, ret;
+	int i, nr = 0, ret;
 
 	for (i = 0; i < NR_HOOKS; i++) {
 		atomic_long_set(&cowstat_hooks[i].missed, 0);
-		ips[i] = cowstat_hooks[i].ip;
+		if (cowstat_hooks[i].ip)
+			ips[nr++] = cowstat_hooks[i].ip;
 	}
-	ret = ftrace_set_filter_ips(&cowstat_ops, ips, NR_HOOKS, 0, 1);
+	ret = ftrace_set_filter_ips(&cowstat_ops, ips, nr, 0, 1);
 	if (ret) {
 		pr_err("cannot trace the fault path: %d\n", ret);
 		goto err;
@@ -591,6 +701,19 @@ static int trace_hooks(void)
 err:
 	ftrace_free_filter(&cowstat_ops);
 	return ret;
+}
+
+/* The registered return probes, in one RCU grace period. */
+static void unregister_krps(void)
+{
+	struct kretprobe *on[ARRAY_SIZE(cowstat_krps)];
+	int i, nr = 0;
+
+	for (i = 0; i < ARRAY_SIZE(cowstat_krps); i++)
+		if (cowstat_krp_on[i])
+			on[nr++] = cowstat_krps[i];
+	if (nr)
+		unregister_kretprobes(on, nr);
 }
 
 /*
@@ -610,12 +733,15 @@ int cowstat_probe_init(void)
 	if (ret)
 		return ret;
 
-	for (i = 0; i < ARRAY_SIZE(cowstat_krps); i++)
-		cowstat_krps[i]->maxactive = maxactive;
-	ret = register_kretprobes(cowstat_krps, ARRAY_SIZE(cowstat_krps));
-	if (ret) {
-		pr_err("cannot probe the fault path (return probes): %d\n", ret);
-		return ret;
+	for (i = 0; i < ARRAY_SIZE(cowstat_krps); i++) {
+		struct kretprobe *krp = cowstat_krps[i];
+
+		krp->maxactive = maxactive;
+		ret = register_kretprobe(krp);
+		cowstat_krp_on[i] = !ret;
+		if (ret)
+			pr_warn("cannot probe %s (%d): not counted on this kernel: %s\n",
+				krp->kp.symbol_name, ret, cowstat_krp_blind[i]);
 	}
 	ret = trace_hooks();
 	if (ret)
@@ -623,7 +749,7 @@ int cowstat_probe_init(void)
 	return 0;
 
 err_krps:
-	unregister_kretprobes(cowstat_krps, ARRAY_SIZE(cowstat_krps));
+	unregister_krps();
 	return ret;
 }
 
@@ -631,14 +757,22 @@ void cowstat_probe_exit(void)
 {
 	unregister_ftrace_function(&cowstat_ops);
 	ftrace_free_filter(&cowstat_ops);
-	unregister_kretprobes(cowstat_krps, ARRAY_SIZE(cowstat_krps));
+	unregister_krps();
 }
 
-/* "missed_<function> N" for the summary: hits the probes could not handle. */
+/*
+ * For the summary: "probe_<function> 1" for every probe on this kernel, 0 for one it could not
+ * place (the faults it would count are not counted: the load said which), and
+ * "missed_<function> N": hits the probes could not handle.
+ */
 void cowstat_probe_missed(struct seq_file *m)
 {
 	int i;
 
+	for (i = 0; i < ARRAY_SIZE(cowstat_hooks); i++)
+		seq_printf(m, "probe_%s %d\n", cowstat_hooks[i].name, !!cowstat_hooks[i].ip);
+	for (i = 0; i < ARRAY_SIZE(cowstat_krps); i++)
+		seq_printf(m, "probe_%s %d\n", cowstat_krps[i]->kp.symbol_name, cowstat_krp_on[i]);
 	for (i = 0; i < ARRAY_SIZE(cowstat_hooks); i++)
 		seq_printf(m, "missed_%s %ld\n", cowstat_hooks[i].name,
 			   atomic_long_read(&cowstat_hooks[i].missed));

@@ -25,7 +25,6 @@
 #include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
-#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -35,6 +34,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
+#include "compat.h"
 #include "cowstat.h"
 
 static unsigned int snapshot_max_members = 1024;
@@ -83,7 +83,6 @@ static void cowstat_report_free(struct cowstat_report *r)
 static bool cowstat_may_read(struct task_struct *task)
 {
 	const struct cred *cred = current_cred(), *tcred;
-	struct mm_struct *mm;
 	bool ok;
 
 	if (same_thread_group(task, current))
@@ -98,8 +97,7 @@ static bool cowstat_may_read(struct task_struct *task)
 	if (!ok)
 		return false;
 	task_lock(task);
-	mm = task->mm;
-	if (mm && get_dumpable(mm) != SUID_DUMP_USER && !ns_capable(mm->user_ns, CAP_SYS_PTRACE))
+	if (cowstat_dump_denied(task))
 		ok = false;
 	task_unlock(task);
 	return ok;

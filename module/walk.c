@@ -42,7 +42,7 @@ struct cowstat_walk {
 /* COW mappings only; hugetlb and PFN/mixed/IO mappings have no struct page we can classify. */
 static bool cowstat_vma_walkable(struct vm_area_struct *vma)
 {
-	return is_cow_mapping(vma->vm_flags) &&
+	return cowstat_vma_is_cow(vma) &&
 	       !(vma->vm_flags & (VM_PFNMAP | VM_MIXEDMAP | VM_IO)) &&
 	       !is_vm_hugetlb_page(vma);
 }
@@ -185,7 +185,7 @@ static void cowstat_walk_huge_pmd(struct cowstat_walk *w, pmd_t pmd, unsigned lo
 	}
 	/* Subpages can be mapped by ptes elsewhere too: each has its own mapcount. */
 	for (i = 0; i < nr; i++, idx++) {
-		mapcount = cowstat_page_mapcount(nth_page(head, first + i), folio);
+		mapcount = cowstat_page_mapcount(cowstat_nth_page(head, first + i), folio);
 		if (mapcount <= 1) {
 			t.exclusive++;
 			continue;
@@ -226,7 +226,7 @@ static bool cowstat_walk_pte_table(struct cowstat_walk *w, pmd_t *pmd, unsigned 
 	rcu_read_lock();
 	pmdval = cowstat_pmdp_get(pmd);
 	if (pmd_none(pmdval) || !pmd_present(pmdval) || pmd_trans_huge(pmdval) ||
-	    pmd_devmap(pmdval) || pmd_bad(pmdval))
+	    cowstat_pmd_devmap(pmdval) || pmd_bad(pmdval))
 		goto out;
 	pte = pte_offset_kernel(&pmdval, addr);
 	ptl = pte_lockptr(w->vma->vm_mm, &pmdval);
@@ -257,7 +257,7 @@ again:
 		val = cowstat_pmdp_get(pmd);
 		if (pmd_none(val))
 			continue;
-		if (pmd_trans_huge(val) || pmd_devmap(val)) {
+		if (pmd_trans_huge(val) || cowstat_pmd_devmap(val)) {
 			ptl = pmd_lock(mm, pmd);
 			val = *pmd;
 			/* A THP migration entry is not counted (and has no pmd_page()). */
@@ -265,7 +265,7 @@ again:
 				spin_unlock(ptl);
 				continue;
 			}
-			if (pmd_trans_huge(val) || pmd_devmap(val)) {
+			if (pmd_trans_huge(val) || cowstat_pmd_devmap(val)) {
 				cowstat_walk_huge_pmd(w, val, addr, next);
 				spin_unlock(ptl);
 				continue;

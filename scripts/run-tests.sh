@@ -114,8 +114,8 @@ for k in $kernels; do
 	vmout=$out/vm-$k
 	mkdir -p "$vmout"
 	echo "# booting $rel under QEMU (TCG, 2 vCPUs, thread=single)..."
-	# One QEMU at a time on this machine: guests of concurrent runs queue on a lock.
-	flock /tmp/cowstat-qemu.lock timeout "$vm_timeout" vng --run "/boot/vmlinuz-$rel" --disable-kvm --cpus 2 --memory 2G \
+	# One QEMU at a time on this machine: guests of concurrent runs queue on a lock (vm.sh).
+	scripts/vm.sh "$k" "$vm_timeout" --cpus 2 --memory 2G \
 		--qemu-opts='-accel tcg,thread=single' --verbose --rwdir="/tmp/cowstat-out=$vmout" \
 		--exec "scripts/guest-run.sh $kdir/cowstat.ko /tmp/cowstat-out $n '${COWSTAT_ONLY:-}'" \
 		> "$out/console-$k.log" 2>&1

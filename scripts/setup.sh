@@ -1,18 +1,24 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Idempotent set-up for building and testing cowstat on Debian 12 (run as root).
+# Idempotent set-up for building and testing cowstat on Debian 12 or 13 (run as root).
 #
-# Installs what is missing, from Debian's archive only:
-#   - build and lint tools: gcc, make, pahole (the 6.12 headers need it), sparse, kmod;
+# Installs what is missing, from Debian's archive only, with package names that exist on both
+# releases (setup_test.sh checks them in a Debian 13 root every run):
+#   - build and lint tools: gcc, make, pahole (the 6.12 headers need it), sparse, kmod, groff
+#     (the man page test), debootstrap (the roots of other releases);
 #   - smem, the baseline of the snapshot benchmark (scripts/bench-snapshot.sh);
 #   - qemu-system-x86 and virtme-ng (vng; from trixie, all its dependencies are in bookworm);
 #   - bpftrace and perf (linux-perf), which "make bench" runs in the guests, and trace-cmd: the
 #     trace event examples are tested with all three;
 #   - libdw-dev (elfutils), with which "cowstat trace" symbolises code addresses;
-#   - python3.11-dbg: debug information for Debian's python3.11, for the Python example of
-#     "cowstat trace" (apt upgrades python3.11 to the same version if needed);
-#   - image and headers of every kernel in scripts/kernels.conf (6.12 from bookworm-backports);
+#   - python3-dbg: debug information for Debian's python3 (3.11 on 12, 3.13 on 13), for the
+#     Python example of "cowstat trace" (apt upgrades python3 to the same version if needed);
+#   - image and headers of every kernel in scripts/kernels.conf. A kernel of the machine's own
+#     release is installed on the machine; one of another release (Debian 13's kernels on a
+#     Debian 12 machine) in a root of that release, made with debootstrap and cached outside
+#     the clone (scripts/root.sh; /var/cache/cowstat/roots/), where its kbuild programs and
+#     compiler (gcc-14) run;
 #   - from Debian's linux-source-6.1 package, only the kselftest headers and checkpatch.pl with
 #     its data files, extracted into .cache/linux-tools/.
 # Packages from suites other than the machine's are fetched through a private apt configuration
@@ -42,7 +48,7 @@ quiet() {
 	"$@" >> "$log" 2>&1 || die "$why (details: $log)"
 }
 
-host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file bpftrace linux-perf smem libdw-dev trace-cmd python3.11-dbg"
+host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file bpftrace linux-perf smem libdw-dev trace-cmd python3-dbg groff-base debootstrap"
 
 tools_present() {
 	[ -e "$tools/kselftest_harness.h" ] && [ -e "$tools/kselftest.h" ] &&
@@ -58,9 +64,41 @@ missing_host_pkgs() {
 	done
 }
 
-everything_present() {
-	[ -z "$(missing_host_pkgs)" ] && "$top/scripts/kernels.sh" > /dev/null && tools_present
+# Every root of another release is complete and has its packages (root.sh check).
+roots_present() {
+	local r
+	for r in $(other_releases); do
+		"$top/scripts/root.sh" check "$r" || return 1
+		[ -z "$(headers_missing_checker "$("$top/scripts/root.sh" path "$r")")" ] || return 1
+	done
 }
+
+# Headers trees of root $1 whose Makefile runs scripts/checker-valid.sh but that lack it
+# (Debian's linux-headers-7.3 packages): kbuild would turn sparse off. Printed one a line.
+headers_missing_checker() {
+	local m
+	for m in "$1"/usr/src/linux-headers-*/Makefile; do
+		[ -e "$m" ] && grep -q 'scripts/checker-valid.sh' "$m" &&
+			[ ! -e "$(dirname "$m")/scripts/checker-valid.sh" ] && dirname "$m"
+	done
+}
+
+# The Debian releases of scripts/kernels.conf other than the machine's.
+other_releases() {
+	awk -v host="$host" '!/^#/ && NF >= 4 && $4 != host {print $4}' "$kconf" | sort -u
+}
+
+everything_present() {
+	[ -z "$(missing_host_pkgs)" ] && "$top/scripts/kernels.sh" > /dev/null && tools_present &&
+		roots_present
+}
+
+host=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
+# --packages: print the machine's packages set-up installs, for the check on other releases.
+if [ "${1:-}" = --packages ]; then
+	echo "$host_pkgs"
+	exit 0
+fi
 
 mkdir -p "$cache" 2> /dev/null || die "cannot create $cache: run as root"
 # Not writable (not root): keep the log elsewhere so that the reason still gets out.
@@ -71,7 +109,11 @@ if everything_present; then
 fi
 
 [ "$(id -u)" = 0 ] || die "missing: $(missing_host_pkgs)$( "$top/scripts/kernels.sh" > /dev/null || echo 'target kernels ')- run as root so set-up can install them"
-command -v apt-get > /dev/null || die "apt-get not found: set-up needs a Debian 12 machine"
+command -v apt-get > /dev/null || die "apt-get not found: set-up needs a Debian 12 or 13 machine"
+case "$host" in
+bookworm|trixie) ;;
+*) die "this is '${host:-unknown}', not Debian 12 (bookworm) or 13 (trixie): set-up knows only those" ;;
+esac
 export DEBIAN_FRONTEND=noninteractive
 # Installing a kernel image must not build an initramfs: virtme-ng boots without one.
 export INITRD=No
@@ -102,10 +144,14 @@ fetch_deb() {
 	echo "$f"
 }
 
-# The kernel package that the suite's linux-image-amd64 metapackage points at.
+# The kernel package that the suite's linux-image-amd64 metapackage points at; in the root of
+# release $3 if given. The release's own suite means its newest (security updates included).
 kernel_pkg() {
-	local suite=$1 kind=$2 dep
-	if [ "$suite" = bookworm ]; then
+	local suite=$1 kind=$2 inroot=${3:-} dep spec
+	if [ -n "$inroot" ]; then
+		[ "$suite" = "$inroot" ] && spec=linux-$kind-amd64 || spec=linux-$kind-amd64/$suite
+		dep=$("$top/scripts/root.sh" run "$inroot" apt-cache depends "$spec" 2>/dev/null)
+	elif [ "$suite" = "$host" ]; then
 		dep=$(apt-cache depends "linux-$kind-amd64" 2>/dev/null)
 	else
 		dep=$(apt-cache "${papt_opts[@]}" depends "linux-$kind-amd64/$suite" 2>/dev/null)
@@ -127,14 +173,33 @@ if [ "$missing" != "$sys_missing" ]; then
 	quiet "installing $deb failed" apt-get install -y --no-install-recommends "$deb"
 fi
 
-while read -r name suite pattern; do
+for r in $(other_releases); do
+	"$top/scripts/root.sh" check "$r" && continue
+	"$top/scripts/root.sh" make "$r" > /dev/null || exit 1
+done
+
+while read -r name suite pattern release; do
 	case "$name" in ''|'#'*) continue ;; esac
 	"$top/scripts/kernels.sh" "$name" > /dev/null && continue
-	# die() in a $(...) only leaves the subshell: its one line is out, stop here.
+	if [ "$release" != "$host" ]; then
+		# die() in a $(...) only leaves the subshell: its one line is out, stop here.
+		quiet "apt-get update in the $release root failed: is the Debian archive reachable?" \
+			"$top/scripts/root.sh" run "$release" apt-get update
+		image=$(kernel_pkg "$suite" image "$release") || exit 1
+		headers=$(kernel_pkg "$suite" headers "$release") || exit 1
+		echo "setup: installing kernel $name in the $release root: $image $headers"
+		# -t: a backports kernel takes its dependencies (linux-base) from backports too.
+		quiet "installing $image $headers in the $release root failed" \
+			"$top/scripts/root.sh" run "$release" apt-get install -y --no-install-recommends \
+			-t "$suite" "$image" "$headers"
+		"$top/scripts/kernels.sh" "$name" > /dev/null ||
+			die "kernel $name ($image) installed in the $release root but no headers tree/image found for pattern $pattern"
+		continue
+	fi
 	image=$(kernel_pkg "$suite" image) || exit 1
 	headers=$(kernel_pkg "$suite" headers) || exit 1
 	echo "setup: installing kernel $name: $image $headers"
-	if [ "$suite" = bookworm ]; then
+	if [ "$suite" = "$host" ]; then
 		quiet "apt-get install of $image $headers failed" \
 			apt-get install -y --no-install-recommends "$image" "$headers"
 	else
@@ -149,6 +214,15 @@ while read -r name suite pattern; do
 	"$top/scripts/kernels.sh" "$name" > /dev/null ||
 		die "kernel $name ($image) installed but no headers tree/image found for pattern $pattern"
 done < "$kconf"
+
+# What Debian's headers packages leave out, in our own roots only (never on the machine).
+for r in $(other_releases); do
+	for d in $(headers_missing_checker "$("$top/scripts/root.sh" path "$r")"); do
+		echo "setup: adding scripts/checker-valid.sh to $d (Debian's package lacks it)"
+		install -m 0755 "$top/scripts/checker-valid.sh" "$d/scripts/checker-valid.sh" ||
+			die "cannot install scripts/checker-valid.sh in $d"
+	done
+done
 
 if ! tools_present; then
 	echo "setup: extracting kselftest headers and checkpatch.pl from linux-source-6.1"

@@ -506,10 +506,17 @@ static int sysfs_word(const char *path, const char *word)
 	return strstr(buf, word) != NULL;
 }
 
-/* Reading a THP-enabled region maps the huge zero page; a write splits it, then zero-fills. */
+/*
+ * Reading a THP-enabled region maps the huge zero page. A write to it either splits it and
+ * zero-fills one 4 KiB page (6.x; 7.x when no THP can be allocated): thp_split, then zero; or
+ * (7.x, do_huge_zero_wp_pmd()) replaces it whole by a new THP: thp_zero. Which one happened
+ * is read independently, from AnonHugePages, and the counts must match it exactly.
+ */
 TEST_F(cow, huge_zero_page)
 {
+	unsigned long whole;
 	char *buf;
+	long kb;
 
 	if (!sysfs_word("/sys/kernel/mm/transparent_hugepage/use_zero_page", "1"))
 		SKIP(return, "huge zero page disabled");
@@ -521,8 +528,89 @@ TEST_F(cow, huge_zero_page)
 	ASSERT_EQ(0, cowstat_control("watch %d %p %lu", getpid(), buf, 2 * HPAGE));
 	buf[0] = 1;
 	buf[HPAGE] = 1;
-	EXPECT_COUNTS(COUNTS([COWSTAT_THP_SPLIT] = 2, [COWSTAT_ZERO] = 2),
+	kb = anon_huge_kb(buf);
+	ASSERT_LE(0, kb);
+	whole = kb / 2048;
+	TH_LOG("huge zero pages replaced whole: %lu of 2", whole);
+	EXPECT_COUNTS(COUNTS([COWSTAT_THP_ZERO] = whole, [COWSTAT_THP_SPLIT] = 2 - whole,
+			     [COWSTAT_ZERO] = 2 - whole),
 		      watch_counts(_metadata, getpid(), buf));
+}
+
+/*
+ * Multi-size THP (6.8+): N pages in 64 KiB folios, a child that writes the first K. Each of
+ * the child's writes copies one 4 KiB page on every kernel (the folio is mapped by two mms).
+ * After the child exits the parent maps every folio alone and writes all N pages: 6.12 copies
+ * each page (it never reuses a page of a large folio), 7.x reuses them in place
+ * (__wp_can_reuse_large_anon_folio()). Which one happened is read independently, page by
+ * page, from the frame numbers before and after, and the counts must match it exactly.
+ */
+TEST_F(cow, mthp_copies_then_reuse)
+{
+	const size_t n = 4 * COWSTAT_MTHP_PAGES, k = COWSTAT_MTHP_PAGES + 4;
+	unsigned long long before[4 * COWSTAT_MTHP_PAGES], after[4 * COWSTAT_MTHP_PAGES];
+	unsigned long same = 0;
+	struct range r;
+	struct child c;
+	char old[32];
+	char *buf;
+	long in;
+
+	if (cowstat_mthp_enable(old, sizeof(old)))
+		SKIP(return, "no multi-size THP switch (%s): kernel before 6.8",
+		     COWSTAT_MTHP_SWITCH);
+	buf = cowstat_map_mthp(n);
+	ASSERT_NE(NULL, buf);
+	touch(buf, 0, n);
+	in = cowstat_mthp_pages(buf, n);
+	cowstat_mthp_restore(old);
+	if (in != (long)n)
+		SKIP(return, "%ld of %zu pages in 64 KiB folios (memory too fragmented?)", in, n);
+	r = (struct range){ buf, 0, k };
+	ASSERT_LT(0, child_start(&c, write_range, &r));
+	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", c.pid, buf, n * PAGE));
+	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", getpid(), buf, n * PAGE));
+	child_run(&c);
+	EXPECT_COUNTS(COUNTS([COWSTAT_COPY] = k), watch_counts(_metadata, c.pid, buf));
+	EXPECT_COUNTS(COUNTS(0), watch_counts(_metadata, getpid(), buf));
+	EXPECT_EQ(0, child_finish(&c));
+
+	ASSERT_EQ(0, cowstat_pfns(buf, 0, n, before));
+	touch(buf, 0, n);
+	ASSERT_EQ(0, cowstat_pfns(buf, 0, n, after));
+	for (size_t i = 0; i < n; i++)
+		same += before[i] && before[i] == after[i];
+	TH_LOG("parent after the child exited: %lu pages reused in place, %lu copied", same,
+	       n - same);
+	EXPECT_COUNTS(COUNTS([COWSTAT_REUSE] = same, [COWSTAT_COPY] = n - same),
+		      watch_counts(_metadata, getpid(), buf));
+	munmap(buf, n * PAGE);
+}
+
+/* mTHP pages the parent owns alone (never forked): marked exclusive, reused at once. */
+TEST_F(cow, mthp_exclusive_reuse)
+{
+	const size_t n = 2 * COWSTAT_MTHP_PAGES;
+	char old[32];
+	char *buf;
+	long in;
+
+	if (cowstat_mthp_enable(old, sizeof(old)))
+		SKIP(return, "no multi-size THP switch (%s): kernel before 6.8",
+		     COWSTAT_MTHP_SWITCH);
+	buf = cowstat_map_mthp(n);
+	ASSERT_NE(NULL, buf);
+	touch(buf, 0, n);
+	in = cowstat_mthp_pages(buf, n);
+	cowstat_mthp_restore(old);
+	if (in != (long)n)
+		SKIP(return, "%ld of %zu pages in 64 KiB folios (memory too fragmented?)", in, n);
+	/* Write-protect without fork, as exclusive_reuse does: the pages stay exclusive. */
+	ASSERT_EQ(0, clear_soft_dirty());
+	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", getpid(), buf, n * PAGE));
+	touch(buf, 0, n);
+	EXPECT_COUNTS(COUNTS([COWSTAT_REUSE] = n), watch_counts(_metadata, getpid(), buf));
+	munmap(buf, n * PAGE);
 }
 
 static void do_nothing(void *arg)

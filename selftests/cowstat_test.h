@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -377,6 +378,112 @@ static inline int cowstat_param_set(const char *name, long long value)
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+/*
+ * Multi-size THP (6.8 and later): anonymous memory in folios of COWSTAT_MTHP_KB. Each size has
+ * its own switch under /sys/kernel/mm/transparent_hugepage/hugepages-<size>kB/enabled.
+ */
+#define COWSTAT_MTHP_KB		64
+#define COWSTAT_MTHP_PAGES	(COWSTAT_MTHP_KB * 1024 / PAGE)
+#define COWSTAT_MTHP_SWITCH \
+	"/sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled"
+
+/*
+ * Turn 64 KiB mTHP on ("always"), keeping the setting it had in @old (the bracketed word).
+ * 0; -1 if this kernel has no multi-size THP (6.1) or the switch cannot be written.
+ */
+static inline int cowstat_mthp_enable(char *old, size_t size)
+{
+	char buf[128] = "", *b, *e;
+	int fd = open(COWSTAT_MTHP_SWITCH, O_RDWR | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	b = strchr(buf, '[');
+	e = b ? strchr(b, ']') : NULL;
+	if (n <= 0 || !e || (size_t)(e - b) >= size) {
+		close(fd);
+		return -1;
+	}
+	snprintf(old, size, "%.*s", (int)(e - b - 1), b + 1);
+	n = pwrite(fd, "always", 6, 0);
+	close(fd);
+	return n == 6 ? 0 : -1;
+}
+
+static inline void cowstat_mthp_restore(const char *old)
+{
+	int fd = open(COWSTAT_MTHP_SWITCH, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	/* Best effort: a test that cannot restore has nothing better to do. */
+	if (write(fd, old, strlen(old)) < 0)
+		perror(COWSTAT_MTHP_SWITCH);
+	close(fd);
+}
+
+/*
+ * A private anonymous mapping of exactly @pages pages (a multiple of COWSTAT_MTHP_PAGES),
+ * aligned to the mTHP size and shorter than 2 MiB, so that no PMD-sized THP fits in it and its
+ * first writes allocate 64 KiB folios where mTHP is on.
+ */
+static inline char *cowstat_map_mthp(size_t pages)
+{
+	size_t align = COWSTAT_MTHP_PAGES * PAGE, len = pages * PAGE;
+	char *raw = mmap(NULL, len + align, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p;
+
+	if (raw == MAP_FAILED)
+		return NULL;
+	p = (char *)(((unsigned long)raw + align - 1) & ~(align - 1));
+	if (p > raw)
+		munmap(raw, p - raw);
+	munmap(p + len, raw + align - p);
+	return p;
+}
+
+/* /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h). */
+#define COWSTAT_KPF_COMPOUND_HEAD	15
+#define COWSTAT_KPF_COMPOUND_TAIL	16
+
+/*
+ * How many of pages [0, @pages) of @buf lie in whole 64 KiB folios of this process: a compound
+ * head at each mTHP-aligned page followed by COWSTAT_MTHP_PAGES - 1 tails, consecutive frames.
+ * From pagemap and /proc/kpageflags (root). -1 on error.
+ */
+static inline long cowstat_mthp_pages(void *buf, size_t pages)
+{
+	unsigned long long pfn[COWSTAT_MTHP_PAGES], fl;
+	int fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
+	long in = 0;
+	size_t f, i;
+
+	if (fd < 0)
+		return -1;
+	for (f = 0; f + COWSTAT_MTHP_PAGES <= pages; f += COWSTAT_MTHP_PAGES) {
+		int whole = 1;
+
+		if (cowstat_pfns(buf, f, f + COWSTAT_MTHP_PAGES, pfn)) {
+			close(fd);
+			return -1;
+		}
+		for (i = 0; i < COWSTAT_MTHP_PAGES && whole; i++) {
+			int bit = i ? COWSTAT_KPF_COMPOUND_TAIL : COWSTAT_KPF_COMPOUND_HEAD;
+
+			if (!pfn[i] || pfn[i] != pfn[0] + i ||
+			    pread(fd, &fl, sizeof(fl), pfn[i] * sizeof(fl)) != sizeof(fl) ||
+			    !(fl & (1ULL << bit)))
+				whole = 0;
+		}
+		in += whole ? COWSTAT_MTHP_PAGES : 0;
+	}
+	close(fd);
+	return in;
 }
 
 #endif /* _COWSTAT_TEST_H */

@@ -27,8 +27,8 @@ COWSTAT = os.path.join(TOP, "tools", "cowstat")
 TARGET = os.path.join(TOP, "selftests", "trace_target")
 COW_TEST = os.path.join(TOP, "selftests", "cow_test")
 PAGE = 4096
-CLASSES = ["copy", "reuse", "zero", "file", "thp_reuse", "thp_split", "unshare", "ksm",
-           "shared", "other"]
+CLASSES = ["copy", "reuse", "zero", "file", "thp_reuse", "thp_split", "thp_zero", "unshare",
+           "ksm", "shared", "other"]
 
 results = []
 
@@ -273,9 +273,10 @@ def pyfork(freeze):
     ev = sum(w["events"] for w in workers)
     copied = sum(w["copied_bytes"] for w in workers)
     gc_ = sum(l["copied_bytes"] for w in workers for l in w["locations"]
-              if "gcmodule.c" in l["location"])
+              if "gcmodule.c" in l["location"] or "Python/gc.c" in l["location"])
     ref = sum(l["copied_bytes"] for w in workers for l in w["locations"]
-              if "Py_INCREF" in l["location"] or "object.h" in l["location"])
+              if "Py_INCREF" in l["location"] or "object.h" in l["location"] or
+              "refcount.h" in l["location"])
     print("# pyfork%s: workers %d faults, %d KiB copied; GC %d KiB, refcounts %d KiB; top %s" %
           (" --freeze" if freeze else "", ev, copied // 1024, gc_ // 1024, ref // 1024,
            [l["location"] for l in workers[0]["locations"][:3]]))
@@ -286,8 +287,9 @@ def pyfork(freeze):
 def python_refcounts_and_gc_freeze():
     ev, copied, gc_, ref = pyfork(False)
     fev, fcopied, fgc, fref = pyfork(True)
-    # Without freeze the collector's writes are named (Modules/gcmodule.c), and so are the
-    # reference counts (Include/object.h, Py_INCREF): Debian's python3.11-dbg is found.
+    # Without freeze the collector's writes are named (Modules/gcmodule.c up to Python 3.12,
+    # Python/gc.c from 3.13), and so are the reference counts (Include/object.h, Py_INCREF;
+    # Include/refcount.h from 3.13): Debian's python3-dbg (3.11 on 12, 3.13 on 13) is found.
     check(gc_ > 0 and ref > 0, "GC %d, refcounts %d bytes: not named" % (gc_, ref))
     check(fgc * 4 < gc_, "gc.freeze(): GC copies %d, without %d" % (fgc, gc_))
     check(fref > 0, "refcount copies vanished with gc.freeze() (%d)" % fref)

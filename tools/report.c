@@ -11,8 +11,8 @@
 /* Classes whose count is a number of 4 KiB pages. */
 static int class_is_pages(int c)
 {
-	return c != COWSTAT_THP_REUSE && c != COWSTAT_THP_SPLIT && c != COWSTAT_SHARED &&
-	       c != COWSTAT_OTHER;
+	return c != COWSTAT_THP_REUSE && c != COWSTAT_THP_SPLIT && c != COWSTAT_THP_ZERO &&
+	       c != COWSTAT_SHARED && c != COWSTAT_OTHER;
 }
 
 static const char *upper(const char *s, char *buf, size_t size)

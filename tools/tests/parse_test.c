@@ -19,33 +19,33 @@ void cowstat_fatal(const char *fmt, ...)
 	abort();
 }
 
-#define COLS "copy reuse zero file thp_reuse thp_split unshare ksm shared other"
+#define COLS "copy reuse zero file thp_reuse thp_split thp_zero unshare ksm shared other"
 
 static const char procs_ok[] =
-	"# cowstat procs v2\n"
+	"# cowstat procs v3\n"
 	"pid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
-	"237 1 bash live 18440737756 18884076786 0 14 6 0 0 0 0 0 0 0 0 57344\n"
-	"239 237 a\\040b\\134 exited 18883908546 19178010266 19200000000 60 221 1 12 0 0 0 0 0 0 294912\n";
+	"237 1 bash live 18440737756 18884076786 0 14 6 0 0 0 0 0 0 0 0 0 57344\n"
+	"239 237 a\\040b\\134 exited 18883908546 19178010266 19200000000 60 221 1 12 0 0 0 0 0 0 0 294912\n";
 
 static const char regions_ok[] =
-	"# cowstat regions v2\n"
+	"# cowstat regions v3\n"
 	"pid start_ns region " COLS "\n"
-	"239 18883908546 heap 10 0 0 0 0 0 0 0 0 0\n"
-	"239 18883908546 file 0 0 0 12 0 0 0 0 0 0\n";
+	"239 18883908546 heap 10 0 0 0 0 0 0 0 0 0 0\n"
+	"239 18883908546 file 0 0 0 12 0 0 0 0 0 0 0\n";
 
 static const char summary_ok[] =
-	"# cowstat summary v2\n"
-	"copy 74\nreuse 227\nzero 1\nfile 12\nthp_reuse 0\nthp_split 0\nunshare 0\nksm 0\n"
+	"# cowstat summary v3\n"
+	"copy 74\nreuse 227\nzero 1\nfile 12\nthp_reuse 0\nthp_split 0\nthp_zero 0\nunshare 0\nksm 0\n"
 	"shared 0\nother 0\ncopied_bytes 352256\nprocs_live 1\nprocs_exited 1\n"
 	"procs_dropped 0\nprocs_nomem 0\nfaults_unattributed 0\nfaults_retried 3\n"
 	"scope_pid 0\nmissed_do_wp_page 2\nmissed_wp_page_reuse 1\n";
 
 static const char watches_ok[] =
-	"# cowstat watches v2\n"
+	"# cowstat watches v3\n"
 	"pid start_ns start_hex end_hex " COLS "\n"
-	"240 18982686376 7f7601944000 7f7601a44000 100 0 0 0 0 0 0 0 0 0\n";
+	"240 18982686376 7f7601944000 7f7601a44000 100 0 0 0 0 0 0 0 0 0 0\n";
 
-static const char version_ok[] = "module_version 0.2.0\ninterface_version 2\n";
+static const char version_ok[] = "module_version 0.2.0\ninterface_version 3\n";
 
 /* Run every parser on buf; returns how many accepted it. Errors must be one line. */
 static int parse_all(struct __test_metadata *_metadata, const char *buf)
@@ -131,7 +131,7 @@ TEST(summary_watches_version_valid)
 	free(w.v);
 	ASSERT_EQ(0, cowstat_parse_version(version_ok, modver, sizeof(modver), &ifver, err));
 	EXPECT_STREQ("0.2.0", modver);
-	EXPECT_EQ(2, ifver);
+	EXPECT_EQ(COWSTAT_IF_VERSION, ifver);
 }
 
 /* Each of these is refused, with a reason. */
@@ -140,21 +140,21 @@ TEST(malformed_refused)
 	static const char * const bad[] = {
 		"",
 		"# cowstat procs v1\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n",
-		"# cowstat procs v2\npid ppid comm state start_ns fork_ns exit_ns copy\n",
-		"# cowstat procs v2\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
-		"1 0 init live 1 2 3 4 5 6 7 8 9 10 11 12 13 14\n1 0 x live 1",	/* truncated */
-		"# cowstat procs v2\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
-		"1 0 init zombie 1 2 3 4 5 6 7 8 9 10 11 12 13 14\n",
-		"# cowstat procs v2\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
-		"1 0 init live 1 2 3 4 5 6 7 8 9 10 11 12 13 99999999999999999999999\n",
-		"# cowstat procs v2\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
-		"1  0 init live 1 2 3 4 5 6 7 8 9 10 11 12 13 14\n",
-		"# cowstat procs v2\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
-		"1 0 in\\9it live 1 2 3 4 5 6 7 8 9 10 11 12 13 14\n",
-		"# cowstat procs v2\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
-		"-1 0 init live 1 2 3 4 5 6 7 8 9 10 11 12 13 14\n",
-		"# cowstat procs v2\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
-		"1 0 init live 1 2 3 4 5 6 7 8 9 10 11 12 13 0x14\n",
+		"# cowstat procs v3\npid ppid comm state start_ns fork_ns exit_ns copy\n",
+		"# cowstat procs v3\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
+		"1 0 init live 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n1 0 x live 1",	/* truncated */
+		"# cowstat procs v3\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
+		"1 0 init zombie 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n",
+		"# cowstat procs v3\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
+		"1 0 init live 1 2 3 4 5 6 7 8 9 10 11 12 13 14 99999999999999999999999\n",
+		"# cowstat procs v3\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
+		"1  0 init live 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n",
+		"# cowstat procs v3\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
+		"1 0 in\\9it live 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n",
+		"# cowstat procs v3\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
+		"-1 0 init live 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n",
+		"# cowstat procs v3\npid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
+		"1 0 init live 1 2 3 4 5 6 7 8 9 10 11 12 13 14 0x15\n",
 	};
 	char err[COWSTAT_ERR_MAX];
 	struct cowstat_procs p;
@@ -165,7 +165,7 @@ TEST(malformed_refused)
 		EXPECT_EQ(-1, cowstat_parse_procs(bad[i], &p, err)) TH_LOG("case %zu", i);
 		EXPECT_NE('\0', err[0]);
 	}
-	EXPECT_EQ(-1, cowstat_parse_summary("# cowstat summary v2\ncopy 1\n",
+	EXPECT_EQ(-1, cowstat_parse_summary("# cowstat summary v3\ncopy 1\n",
 					    &(struct cowstat_summary){}, err));
 	EXPECT_EQ(-1, cowstat_parse_version("module_version 1\n", err, 8, &(long){0}, err));
 	EXPECT_EQ(-1, cowstat_parse_version("module_version 1\ninterface_version x\n", err, 8,
@@ -363,10 +363,10 @@ TEST(json_line_compact)
 	}
 	fclose(f);
 	EXPECT_STREQ("{\"comm\":\"a\\u000ab\",\"list\":[0],\"faults\":{\"copy\":1,\"reuse\":2,"
-		     "\"zero\":0,\"file\":0,\"thp_reuse\":0,\"thp_split\":0,\"unshare\":0,"
+		     "\"zero\":0,\"file\":0,\"thp_reuse\":0,\"thp_split\":0,\"thp_zero\":0,\"unshare\":0,"
 		     "\"ksm\":0,\"shared\":0,\"other\":0}}\n"
 		     "{\"comm\":\"a\\u000ab\",\"list\":[1],\"faults\":{\"copy\":1,\"reuse\":2,"
-		     "\"zero\":0,\"file\":0,\"thp_reuse\":0,\"thp_split\":0,\"unshare\":0,"
+		     "\"zero\":0,\"file\":0,\"thp_reuse\":0,\"thp_split\":0,\"thp_zero\":0,\"unshare\":0,"
 		     "\"ksm\":0,\"shared\":0,\"other\":0}}\n", out);
 	free(out);
 }
