@@ -22,6 +22,15 @@
 #endif
 
 /*
+ * 7.x can be built without per-page mapcounts (CONFIG_NO_PAGE_MAPCOUNT): the snapshot could
+ * not tell a shared page of a large folio from an exclusive one. Debian builds with
+ * CONFIG_PAGE_MAPCOUNT=y; refuse to build rather than report wrong figures.
+ */
+#ifdef CONFIG_NO_PAGE_MAPCOUNT
+#error "cowstat needs per-page mapcounts: this kernel has CONFIG_NO_PAGE_MAPCOUNT=y"
+#endif
+
+/*
  * Number of page table entries mapping this page, in all processes. 6.1: page_mapcount()
  * (inline; __page_mapcount() for compound pages is EXPORT_SYMBOL_GPL) already adds the PMD
  * mappings of a THP to its subpages. 6.12 has no page_mapcount(): the per-page count is the

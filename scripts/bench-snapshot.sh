@@ -102,7 +102,7 @@ out=$top/build/bench
 rm -rf "$out"
 mkdir -p "$out"
 echo "# booting $rel (TCG, 2 vCPUs, ${MEMORY:-3G})..."
-flock /tmp/cowstat-qemu.lock timeout 1800 vng --run "/boot/vmlinuz-$rel" --disable-kvm --cpus 2 \
+"$top/scripts/vm.sh" "$kernel" 1800 --cpus 2 \
 	--memory "${MEMORY:-3G}" --qemu-opts='-accel tcg,thread=single' --rwdir="/tmp/cowstat-bench=$out" \
 	--exec "scripts/bench-snapshot.sh --guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${N:-16} ${SIZE:-256} ${PCT:-10} ${REPS:-7} ${PERF:-0}" \
 	> "$out/console.log" 2>&1

@@ -70,8 +70,8 @@ for k in $kernels; do
 	vmout=$out/vm-$k
 	mkdir -p "$vmout"
 	echo "bench: $rel: booting QEMU (TCG, $cpus vCPUs, thread=single, $clock), $reps x ($configs)..."
-	# One QEMU at a time on this machine: guests of concurrent runs queue on a lock.
-	flock /tmp/cowstat-qemu.lock timeout "$vm_timeout" vng --run "/boot/vmlinuz-$rel" --disable-kvm \
+	# One QEMU at a time on this machine: guests of concurrent runs queue on a lock (vm.sh).
+	scripts/vm.sh "$k" "$vm_timeout" \
 		--cpus "$cpus" --memory 2G --qemu-opts="$qemu_opts" --verbose \
 		--rwdir="/tmp/cowstat-out=$vmout" \
 		--exec "scripts/bench-guest.sh $top/build/$rel/cowstat.ko /tmp/cowstat-out $reps $pages $rounds '$configs' '$modes'" \

@@ -6,7 +6,8 @@
 # with virtme-ng, load the module and run
 #   cowstat run -- tools/demo/prefork -m 64 -w 4
 # on the bundled pre-fork workload, then print what the guest printed: the workload's own lines
-# and cowstat's report. DEMO_ARGS replaces the workload's arguments; KERNEL=6.12 boots 6.12.
+# and cowstat's report. DEMO_ARGS replaces the workload's arguments; KERNEL=7.x boots 7.x
+# (any name of scripts/kernels.conf).
 #
 # Guests queue on the same lock as the test command (one QEMU at a time on this machine).
 set -u
@@ -23,7 +24,7 @@ rm -f "$out/report.txt" "$out/done"
 make -s KERNEL="$kernel" module tool > "$out/build.log" 2>&1 ||
 	{ echo "demo: build failed (details: $out/build.log)" >&2; exit 1; }
 echo "demo: booting $rel under QEMU (software emulation, about a minute)..." >&2
-flock /tmp/cowstat-qemu.lock timeout 900 vng --run "/boot/vmlinuz-$rel" --disable-kvm --cpus 2 \
+scripts/vm.sh "$kernel" 900 --cpus 2 \
 	--memory 2G --qemu-opts='-accel tcg,thread=single' --verbose \
 	--rwdir="/tmp/cowstat-out=$out" \
 	--exec "scripts/demo-guest.sh $top/build/$rel/cowstat.ko /tmp/cowstat-out ${DEMO_ARGS:-}" \

@@ -71,29 +71,7 @@ in_root() {
 
 # The stamp of a complete root: its package list, so that a longer list installs the rest.
 stamp() {
-	echo $root_pkgs sparse-for-new-headers
-}
-
-# Kernel headers from 6.14 on need a sparse that knows __typeof_unqual__ (0.6.5); Debian 13 has
-# 0.6.4, with which kbuild silently turns C=2 off. Build the sparse of Debian's next release
-# from its source package (the program alone, about 20 s) into the root's /usr/local/bin.
-# The source is signature-checked as always; Valid-Until is not, since the archive a machine
-# reaches may be a snapshot older than the next release's short-lived Release file.
-new_sparse() {
-	local r=$1 log=$2 d=/var/tmp/cowstat-sparse
-	[ "$(in_root "$r" scripts/checker-valid.sh sparse)" = 1 ] && return 0
-	echo "root: building a newer sparse in the root (Debian forky's source package)" >&2
-	rm -rf "$r$d"
-	mkdir -p "$r$d/lists/partial" || return 1
-	echo "deb-src $mirror forky main" > "$r$d/sources.list"
-	in_root "$r" sh -c "set -e; o='-o Dir::Etc::SourceList=$d/sources.list -o Dir::Etc::SourceParts=/nonexistent
-		-o Dir::State::Lists=$d/lists -o APT::Sandbox::User=root -o Acquire::Check-Valid-Until=false'
-		apt-get \$o update; cd $d; apt-get \$o source --download-only sparse
-		tar -xzf sparse_*.orig.tar.gz; cd sparse-*/
-		make -j2 HAVE_LIBXML=no HAVE_SQLITE=no HAVE_GTK=no HAVE_LLVM=no sparse
-		install -m 0755 sparse /usr/local/bin/sparse" >> "$log" 2>&1 || return 1
-	rm -rf "$r$d"
-	[ "$(in_root "$r" scripts/checker-valid.sh sparse)" = 1 ]
+	echo $root_pkgs
 }
 
 check_root() {
@@ -132,7 +110,6 @@ make_root() {
 		# shellcheck disable=SC2086
 		in_root "$new" apt-get install -y --no-install-recommends $root_pkgs >> "$log" 2>&1 ||
 			die "installing the $rel root's packages failed (details: $log)"
-		new_sparse "$new" "$log" || die "building sparse in the $rel root failed (details: $log)"
 		stamp > "$new/.complete"
 		mv "$new" "$r" || die "cannot rename $new to $r"
 	elif ! check_root "$rel"; then
@@ -140,7 +117,6 @@ make_root() {
 		{ in_root "$r" apt-get update && in_root "$r" apt-get install -y --no-install-recommends \
 			$root_pkgs; } >> "$log" 2>&1 ||
 			die "installing the $rel root's packages failed (details: $log)"
-		new_sparse "$r" "$log" || die "building sparse in the $rel root failed (details: $log)"
 		stamp > "$r/.complete"
 	fi
 	echo "$r"

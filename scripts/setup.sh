@@ -19,6 +19,7 @@
 #     Debian 12 machine) in a root of that release, made with debootstrap and cached outside
 #     the clone (scripts/root.sh; /var/cache/cowstat/roots/), where its kbuild programs and
 #     compiler (gcc-14) run;
+#   - a sparse that reads 7.x headers, where a release's own is too old (scripts/sparse.sh);
 #   - from Debian's linux-source-6.1 package, only the kselftest headers and checkpatch.pl with
 #     its data files, extracted into .cache/linux-tools/.
 # Packages from suites other than the machine's are fetched through a private apt configuration
@@ -69,17 +70,26 @@ roots_present() {
 	local r
 	for r in $(other_releases); do
 		"$top/scripts/root.sh" check "$r" || return 1
-		[ -z "$(headers_missing_checker "$("$top/scripts/root.sh" path "$r")")" ] || return 1
 	done
 }
 
-# Headers trees of root $1 whose Makefile runs scripts/checker-valid.sh but that lack it
-# (Debian's linux-headers-7.3 packages): kbuild would turn sparse off. Printed one a line.
-headers_missing_checker() {
-	local m
-	for m in "$1"/usr/src/linux-headers-*/Makefile; do
-		[ -e "$m" ] && grep -q 'scripts/checker-valid.sh' "$m" &&
-			[ ! -e "$(dirname "$m")/scripts/checker-valid.sh" ] && dirname "$m"
+# The releases whose kernels' headers need a newer sparse (their Makefile validates it with
+# scripts/checker-valid.sh: 6.14 and later), one a line.
+releases_needing_sparse() {
+	local name suite pattern release rel r
+	while read -r name suite pattern release; do
+		case "$name" in ''|'#'*) continue ;; esac
+		rel=$("$top/scripts/kernels.sh" "$name") || continue
+		r=$("$top/scripts/kernels.sh" -r "$name")
+		grep -qs 'checker-valid.sh' "${r%/}/usr/src/linux-headers-$rel/Makefile" \
+			"${r%/}/usr/src/linux-headers-${rel%-amd64}-common/Makefile" && echo "${release:-$host}"
+	done < "$kconf" | sort -u
+}
+
+sparse_present() {
+	local r
+	for r in $(releases_needing_sparse); do
+		"$top/scripts/sparse.sh" check "$r" || return 1
 	done
 }
 
@@ -90,7 +100,7 @@ other_releases() {
 
 everything_present() {
 	[ -z "$(missing_host_pkgs)" ] && "$top/scripts/kernels.sh" > /dev/null && tools_present &&
-		roots_present
+		roots_present && sparse_present
 }
 
 host=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
@@ -215,13 +225,8 @@ while read -r name suite pattern release; do
 		die "kernel $name ($image) installed but no headers tree/image found for pattern $pattern"
 done < "$kconf"
 
-# What Debian's headers packages leave out, in our own roots only (never on the machine).
-for r in $(other_releases); do
-	for d in $(headers_missing_checker "$("$top/scripts/root.sh" path "$r")"); do
-		echo "setup: adding scripts/checker-valid.sh to $d (Debian's package lacks it)"
-		install -m 0755 "$top/scripts/checker-valid.sh" "$d/scripts/checker-valid.sh" ||
-			die "cannot install scripts/checker-valid.sh in $d"
-	done
+for r in $(releases_needing_sparse); do
+	"$top/scripts/sparse.sh" make "$r" || exit 1
 done
 
 if ! tools_present; then

@@ -27,8 +27,14 @@ root=$("$here/kernels.sh" -r "$name")
 if [ "$root" = / ]; then
 	set -- --run "/boot/vmlinuz-$rel" "$@"
 else
-	# The guest mounts the shared tree over this directory of the (read-only) root.
-	mkdir -p "$root$top" "$root/tmp/cowstat-out"
+	# The guest mounts the shared tree and every --rwdir=GUEST=HOST over directories of the
+	# (read-only) root: they must exist there.
+	mkdir -p "$root$top"
+	for a in "$@"; do
+		case "$a" in
+		--rwdir=*=* | --rodir=*=*) a=${a#*=}; mkdir -p "$root${a%%=*}" ;;
+		esac
+	done
 	set -- --run "$root/boot/vmlinuz-$rel" --root "$root" --rodir="$top=$top" --cwd "$root$top" "$@"
 fi
 exec flock /tmp/cowstat-qemu.lock timeout "$timeout" vng --disable-kvm "$@"

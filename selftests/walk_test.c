@@ -569,4 +569,73 @@ TEST(mremap_still_shared)
 	free(rep);
 }
 
+/*
+ * Multi-size THP (6.8+): N pages in 64 KiB folios mapped by ptes, a child that copies K of
+ * them. Each page has its own mapcount, as in /proc/kpagecount: parent and child each map
+ * N - K pages both map and K of their own; the family maps 2N pages backed by N + K frames.
+ * No PMD maps them: thp is 0.
+ */
+TEST(mthp_family_exact)
+{
+	const unsigned long n = 4 * COWSTAT_MTHP_PAGES, k = COWSTAT_MTHP_PAGES + 4;
+	char *rep = malloc(REPORT_SIZE), *buf, cmd[128], old[32], ch;
+	int ready[2], go[2];
+	pid_t me = getpid(), c;
+	struct stat st;
+	long in;
+
+	ASSERT_NE(NULL, rep);
+	if (geteuid() != 0)
+		SKIP(return, "needs root (debugfs, kpageflags)");
+	if (stat(COWSTAT_DEBUGFS_DIR "/" COWSTAT_FILE_SNAPSHOT, &st))
+		SKIP(return, "cowstat not loaded");
+	if (cowstat_mthp_enable(old, sizeof(old)))
+		SKIP(return, "no multi-size THP switch (%s): kernel before 6.8",
+		     COWSTAT_MTHP_SWITCH);
+	buf = cowstat_map_mthp(n);
+	ASSERT_NE(NULL, buf);
+	touch_write(buf, 0, n, 1);
+	in = cowstat_mthp_pages(buf, n);
+	cowstat_mthp_restore(old);
+	if (in != (long)n)
+		SKIP(return, "%ld of %lu pages in 64 KiB folios (memory too fragmented?)", in, n);
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	c = fork();
+	ASSERT_LE(0, c);
+	if (c == 0) {
+		close(go[1]);
+		touch_write(buf, 0, k, 2);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		while (read(go[0], &ch, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(go[0]);
+	ASSERT_EQ(1, read(ready[0], &ch, 1));
+
+	snprintf(cmd, sizeof(cmd), "tree %d %#lx %#lx", me, (unsigned long)buf,
+		 (unsigned long)buf + n * PAGE);
+	ASSERT_EQ(0, cowstat_snapshot(cmd, rep, REPORT_SIZE));
+	EXPECT_EQ(2, cowstat_report_word(rep, "members", 1));
+	EXPECT_EQ(n, cowstat_snap_proc(rep, me, "all", "anon"));
+	EXPECT_EQ(n - k, cowstat_snap_proc(rep, me, "all", "shared"));
+	EXPECT_EQ(k, cowstat_snap_proc(rep, me, "all", "exclusive"));
+	EXPECT_EQ(n, cowstat_snap_proc(rep, c, "all", "anon"));
+	EXPECT_EQ(n - k, cowstat_snap_proc(rep, c, "all", "shared_family"));
+	EXPECT_EQ(k, cowstat_snap_proc(rep, c, "all", "exclusive"));
+	EXPECT_EQ(0, cowstat_snap_proc(rep, me, "all", "thp"));
+	EXPECT_EQ(0, cowstat_snap_proc(rep, c, "all", "thp"));
+	EXPECT_EQ(2 * n, cowstat_snap_family(rep, "anon_mapped"));
+	EXPECT_EQ(n + k, cowstat_snap_family(rep, "distinct"));
+	EXPECT_EQ(n - k, cowstat_snap_family(rep, "saved_pages"));
+	EXPECT_EQ(n - k, cowstat_snap_matrix(rep, me, c));
+
+	close(go[1]);
+	ASSERT_EQ(c, waitpid(c, NULL, 0));
+	munmap(buf, n * PAGE);
+	free(rep);
+}
+
 TEST_HARNESS_MAIN
