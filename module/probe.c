@@ -25,7 +25,7 @@
  *    the very pte) connects the two, and tells this call from the function's other callers.
  *  - page_move_anon_rmap (6.1) / folio_move_anon_rmap (6.12, 7.x), called for a small folio
  *    the kernel reuses: the same reuse, seen earlier, and the only sign of an unshare that
- *    found the page exclusive after all (it returns before wp_page_reuse()).
+ *    found the page exclusive after all (it returns before wp_page_reuse()): other.
  *  - finish_mkwrite_fault: a shared-mapping write whose ->page_mkwrite() succeeded.
  *
  * do_wp_page and ptep_clear_flush are needed to count anything; a kernel without one of the
@@ -104,7 +104,7 @@ static DEFINE_PER_CPU(struct cowstat_wp_slot, cowstat_wp_slot);
 #define COWSTAT_NR_PENDING	16
 
 struct cowstat_pending {
-	struct task_struct *task;	/* NULL: free */
+	struct task_struct *task;	/* NULL: free; read locklessly by its own task */
 	struct mm_struct *mm;
 	unsigned long addr;
 	unsigned long seq;		/* order of insertion, to drop the oldest */
@@ -183,7 +183,7 @@ static void pending_drop_task(struct task_struct *task)
 	lockdep_assert_held(&cowstat_pending_lock);
 	for (i = 0; i < COWSTAT_NR_PENDING; i++) {
 		if (cowstat_pending[i].task == task) {
-			cowstat_pending[i].task = NULL;
+			WRITE_ONCE(cowstat_pending[i].task, NULL);
 			WRITE_ONCE(cowstat_nr_pending, cowstat_nr_pending - 1);
 		}
 	}
@@ -209,7 +209,7 @@ static void pending_add(struct mm_struct *mm, unsigned long addr)
 	}
 	if (!p->task)
 		WRITE_ONCE(cowstat_nr_pending, cowstat_nr_pending + 1);
-	p->task = current;
+	WRITE_ONCE(p->task, current);
 	p->mm = mm;
 	p->addr = addr;
 	p->seq = ++cowstat_pending_seq;
@@ -228,7 +228,7 @@ static bool pending_take(struct mm_struct *mm, unsigned long addr)
 		struct cowstat_pending *p = &cowstat_pending[i];
 
 		if (p->task == current && p->mm == mm && p->addr == addr) {
-			p->task = NULL;
+			WRITE_ONCE(p->task, NULL);
 			WRITE_ONCE(cowstat_nr_pending, cowstat_nr_pending - 1);
 			found = true;
 		}
@@ -240,7 +240,18 @@ static bool pending_take(struct mm_struct *mm, unsigned long addr)
 static void pending_forget_current(void)
 {
 	unsigned long flags;
+	int i;
 
+	/*
+	 * Only current adds entries for current, so it sees its own without the lock: while some
+	 * other task's entry waits (a copy that failed), faults of every other task do not take
+	 * the lock.
+	 */
+	for (i = 0; i < COWSTAT_NR_PENDING; i++)
+		if (data_race(READ_ONCE(cowstat_pending[i].task)) == current)
+			break;
+	if (i == COWSTAT_NR_PENDING)
+		return;
 	raw_spin_lock_irqsave(&cowstat_pending_lock, flags);
 	pending_drop_task(current);
 	raw_spin_unlock_irqrestore(&cowstat_pending_lock, flags);
@@ -408,11 +419,13 @@ static void anon_reused(struct cowstat_hook *h, struct ftrace_regs *fregs)
 		goto out;
 	page = pfn_to_page(pte_pfn(slot->pte));
 	if (obj == (void *)page || obj == (void *)page_folio(page)) {
-		if (slot->f.class == COWSTAT_UNSHARE)
-			/* An unshare that found the page exclusive after all: nothing copied. */
+		if (slot->f.class == COWSTAT_UNSHARE) {
+			/* An unshare that found the page its own after all: nothing copied. */
 			pending_take(slot->f.mm, slot->f.addr);
-		else
+			slot->f.class = COWSTAT_OTHER;
+		} else {
 			slot->f.class = COWSTAT_REUSE;
+		}
 		fault_end(&slot->f, 0, slot->f.class);
 		slot->f.mm = NULL;
 	}

@@ -52,6 +52,8 @@ in_root() {
 			mounted="$r/sys $mounted"
 			if mount --bind /dev "$r/dev"; then
 				mounted="$r/dev $mounted"
+				# apt and dpkg want a pty for their logs.
+				mount --bind /dev/pts "$r/dev/pts" && mounted="$r/dev/pts $mounted"
 				if mount --bind "$top" "$r$top"; then
 					mounted="$r$top $mounted"
 					env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \

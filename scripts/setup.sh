@@ -131,17 +131,21 @@ export INITRD=No
 # Private apt configuration for the suites this machine does not use.
 mkdir -p "$papt/lists/partial" "$papt/archives/partial" "$papt/sources.list.d" "$papt/debs" ||
 	die "cannot create $papt"
-cat > "$papt/sources.list" <<EOF
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm-backports main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
-EOF
+# Used to look packages up and to download single named packages (no dependency resolution
+# across releases happens with it): virtme-ng from trixie, linux-source-6.1 from bookworm, the
+# kernels' metapackages of the backports suites.
+archive=http://deb.debian.org/debian
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+for suite in bookworm bookworm-backports trixie trixie-backports; do
+	echo "deb [signed-by=$keyring] $archive $suite main"
+done > "$papt/sources.list"
 papt_opts=(-o "Dir::Etc::SourceList=$papt/sources.list" -o "Dir::Etc::SourceParts=$papt/sources.list.d"
 	-o "Dir::State::Lists=$papt/lists" -o "Dir::Cache=$papt" -o "Dir::Cache::Archives=$papt/archives"
 	-o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")
 
 echo "setup: updating package lists (Debian archive)"
 quiet "apt-get update failed: is the Debian archive reachable?" apt-get update
-quiet "apt-get update of the private lists (bookworm-backports, trixie) failed: is the Debian archive reachable?" \
+quiet "apt-get update of the private lists (bookworm, trixie and their backports) failed: is the Debian archive reachable?" \
 	apt-get "${papt_opts[@]}" update
 
 # Download a package of another suite (NAME/SUITE) into .cache/apt/debs; print the file name.
@@ -198,10 +202,14 @@ while read -r name suite pattern release; do
 		image=$(kernel_pkg "$suite" image "$release") || exit 1
 		headers=$(kernel_pkg "$suite" headers "$release") || exit 1
 		echo "setup: installing kernel $name in the $release root: $image $headers"
-		# -t: a backports kernel takes its dependencies (linux-base) from backports too.
+		# -t: a backports kernel takes its dependencies (linux-base) from backports too. Only
+		# for another suite: -t RELEASE would put RELEASE above RELEASE-security, where the
+		# newest kernel's linux-kbuild may be.
+		tsuite=()
+		[ "$suite" = "$release" ] || tsuite=(-t "$suite")
 		quiet "installing $image $headers in the $release root failed" \
 			"$top/scripts/root.sh" run "$release" apt-get install -y --no-install-recommends \
-			-t "$suite" "$image" "$headers"
+			"${tsuite[@]}" "$image" "$headers"
 		"$top/scripts/kernels.sh" "$name" > /dev/null ||
 			die "kernel $name ($image) installed in the $release root but no headers tree/image found for pattern $pattern"
 		continue
@@ -213,13 +221,24 @@ while read -r name suite pattern release; do
 		quiet "apt-get install of $image $headers failed" \
 			apt-get install -y --no-install-recommends "$image" "$headers"
 	else
-		rel=${headers#linux-headers-}
-		debs=
-		for p in "$image" "$headers" "linux-headers-${rel%-amd64}-common" \
-			 "linux-kbuild-${rel%-amd64}"; do
-			debs="$debs $(fetch_deb "$p/$suite")" || exit 1
-		done
-		quiet "installing kernel $name from $debs failed" apt-get install -y --no-install-recommends $debs
+		# A backports kernel of the machine's release, with its dependencies (a 7.x image is
+		# split into several packages and needs a newer linux-base), resolved against the
+		# machine's release and that suite only, downloaded, then installed as local files.
+		kapt=$papt/kernel-$suite
+		mkdir -p "$kapt/lists/partial" "$kapt/archives/partial" || die "cannot create $kapt"
+		printf 'deb [signed-by=%s] %s %s main\n' "$keyring" "$archive" "$host" \
+			"$keyring" "$archive" "$suite" > "$kapt/sources.list"
+		kapt_opts=(-o "Dir::Etc::SourceList=$kapt/sources.list" -o "Dir::Etc::SourceParts=/nonexistent"
+			-o "Dir::State::Lists=$kapt/lists" -o "Dir::Cache=$kapt" -o "Dir::Cache::Archives=$kapt/archives"
+			-o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache=")
+		rm -f "$kapt"/archives/*.deb
+		quiet "apt-get update for $suite failed: is the Debian archive reachable?" \
+			apt-get "${kapt_opts[@]}" update
+		quiet "downloading kernel $name ($image $headers) from $suite failed" \
+			apt-get "${kapt_opts[@]}" install --download-only -y --no-install-recommends \
+			"$image/$suite" "$headers/$suite"
+		quiet "installing kernel $name from $suite failed" \
+			apt-get install -y --no-install-recommends "$kapt"/archives/*.deb
 	fi
 	"$top/scripts/kernels.sh" "$name" > /dev/null ||
 		die "kernel $name ($image) installed but no headers tree/image found for pattern $pattern"
@@ -232,7 +251,7 @@ done
 if ! tools_present; then
 	echo "setup: extracting kselftest headers and checkpatch.pl from linux-source-6.1"
 	mkdir -p "$tools" "$cache/src" || die "cannot create $tools"
-	deb=$(cd "$cache/src" && apt-get download linux-source-6.1 >> "$log" 2>&1 &&
+	deb=$(cd "$cache/src" && apt-get "${papt_opts[@]}" download linux-source-6.1/bookworm >> "$log" 2>&1 &&
 		ls -t "$cache"/src/linux-source-6.1_*.deb | head -n 1)
 	[ -n "$deb" ] || die "downloading linux-source-6.1 failed (details: $log)"
 	want="tools/testing/selftests/kselftest.h tools/testing/selftests/kselftest_harness.h

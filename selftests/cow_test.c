@@ -643,6 +643,58 @@ TEST_F(cow, unshare_attributed_to_target)
 	free(dst);
 }
 
+/*
+ * An unshare that copies nothing: the child that shared the pages has exited, so a read-only
+ * pin of the parent's pages (process_vm_readv() by a process that never shared them) finds
+ * each page its own and reuses it. Counted as other, not unshare, and no frame changes.
+ */
+TEST_F(cow, unshare_after_sharer_exited)
+{
+	const size_t n = 16;
+	char *buf = map_anon(n, MADV_NOHUGEPAGE), *dst = malloc(n * PAGE);
+	unsigned long long before[16], after[16];
+	int req[2], done[2];
+	struct child c;
+	pid_t reader;
+	size_t same = 0;
+	char x;
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_NE(NULL, dst);
+	ASSERT_EQ(0, pipe(req));
+	ASSERT_EQ(0, pipe(done));
+	/* The reader is forked before the pages exist: it maps none of them. */
+	reader = fork();
+	ASSERT_LE(0, reader);
+	if (reader == 0) {
+		struct iovec local = { dst, n * PAGE }, remote;
+		pid_t target = getppid();
+		char *addr;
+
+		if (read(req[0], &addr, sizeof(addr)) != sizeof(addr))
+			_exit(1);
+		remote = (struct iovec){ addr, n * PAGE };
+		x = process_vm_readv(target, &local, 1, &remote, 1, 0) == (ssize_t)(n * PAGE);
+		_exit(write(done[1], &x, 1) == 1 && x ? 0 : 1);
+	}
+	touch(buf, 0, n);
+	ASSERT_LT(0, child_start(&c, do_nothing, NULL));
+	child_run(&c);
+	EXPECT_EQ(0, child_finish(&c));
+	ASSERT_EQ(0, cowstat_pfns(buf, 0, n, before));
+	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", getpid(), buf, n * PAGE));
+	ASSERT_EQ(sizeof(buf), write(req[1], &buf, sizeof(buf)));
+	ASSERT_EQ(1, read(done[0], &x, 1));
+	ASSERT_EQ(1, x) TH_LOG("process_vm_readv failed in the reader");
+	waitpid(reader, NULL, 0);
+	ASSERT_EQ(0, cowstat_pfns(buf, 0, n, after));
+	for (size_t i = 0; i < n; i++)
+		same += before[i] && before[i] == after[i];
+	EXPECT_EQ(n, same) TH_LOG("frames changed: the kernel copied");
+	EXPECT_COUNTS(COUNTS([COWSTAT_OTHER] = n), watch_counts(_metadata, getpid(), buf));
+	free(dst);
+}
+
 /* A grandchild's copies are its own; its parent's record names the child. */
 TEST_F(cow, grandchild)
 {

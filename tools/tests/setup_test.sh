@@ -50,13 +50,14 @@ COWSTAT_KERNELS_CONF=$tmp/nosuch.conf "$top/scripts/kernels.sh" > /dev/null
 [ $? = 1 ]
 result $? "kernels.sh exits 1 when a listed kernel is not installed"
 
-if command -v setpriv > /dev/null && [ "$(id -u)" = 0 ]; then
+if command -v setpriv > /dev/null && [ "$(id -u)" = 0 ] &&
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$top/scripts/setup.sh"; then
 	expect_one_line '^setup: missing: .*run as root' "not root, kernel missing: one line, exit 1" \
 		setpriv --reuid=65534 --regid=65534 --clear-groups \
 		env COWSTAT_KERNELS_CONF="$tmp/nosuch.conf" bash "$top/scripts/setup.sh"
 else
 	n=$((n + 1))
-	echo "ok $n not root, kernel missing # SKIP needs root and setpriv to drop privileges"
+	echo "ok $n not root, kernel missing # SKIP needs root, setpriv, and a tree user nobody can read"
 fi
 
 if [ "$(id -u)" = 0 ]; then
@@ -72,8 +73,9 @@ fi
 # release that set-up made for its kernels (a simulated install: apt resolves, installs nothing).
 for rel in $(awk -v host="$host" '!/^#/ && NF >= 4 && $4 != host {print $4}' "$top/scripts/kernels.conf" | sort -u); do
 	if [ "$(id -u)" = 0 ] && "$top/scripts/root.sh" check "$rel"; then
+		# virtme-ng is always taken from trixie (Debian 12 has none): not looked up.
 		"$top/scripts/root.sh" run "$rel" apt-get install -s --no-install-recommends \
-			$(bash "$top/scripts/setup.sh" --packages) virtme-ng > "$tmp/sim" 2>&1
+			$(bash "$top/scripts/setup.sh" --packages) > "$tmp/sim" 2>&1
 		rc=$?
 		result $rc "set-up's packages all resolve on Debian $rel (apt-get -s in its root)"
 		[ $rc = 0 ] || grep -E '^E:|Unable to locate' "$tmp/sim" | head -n 5 | sed 's/^/#   /'
