@@ -248,7 +248,7 @@ static void pending_forget_current(void)
 	 * the lock.
 	 */
 	for (i = 0; i < COWSTAT_NR_PENDING; i++)
-		if (data_race(READ_ONCE(cowstat_pending[i].task)) == current)
+		if (READ_ONCE(cowstat_pending[i].task) == current)
 			break;
 	if (i == COWSTAT_NR_PENDING)
 		return;
