@@ -125,8 +125,9 @@ cowstat_classify_wp(struct vm_fault *vmf, enum cowstat_wp_when *when, enum cowst
 		return unshare && class != COWSTAT_KSM ? COWSTAT_UNSHARE : class;
 	}
 	if (!uffd && PageAnonExclusive(pfn_to_page(pte_pfn(pte)))) {
+		/* Reused in place; an unshare of an exclusive page has nothing to do. */
 		*when = COWSTAT_WP_NOW;
-		return unshare ? COWSTAT_UNSHARE : COWSTAT_REUSE;
+		return unshare ? COWSTAT_OTHER : COWSTAT_REUSE;
 	}
 	*when = COWSTAT_WP_AT_REUSE_OR_COPY;
 	return unshare ? COWSTAT_UNSHARE : COWSTAT_COPY;

@@ -6,7 +6,7 @@
  * return: return probes cost more than everything else together, and a fault the kernel
  * retries (VM_FAULT_RETRY, e.g. 6.12's per-VMA-lock faults that need an anon_vma) never gets
  * that far, so each user-visible fault is counted once. One ftrace_ops callback
- * (Documentation/trace/ftrace-uses.rst) traces five functions that start with an fentry call;
+ * (Documentation/trace/ftrace-uses.rst) traces four functions that start with an fentry call;
  * their addresses come from kprobes that are registered disabled, only to resolve the names.
  * The two that settle copies and reuses, ptep_clear_flush() and ptep_set_access_flags(), are
  * defined outside mm/memory.c (mm/pgtable-generic.c, arch/x86/mm/pgtable.c), so no build
@@ -23,9 +23,8 @@
  *    The page table lock is held from do_wp_page() entry to that call, so the task cannot
  *    leave the CPU in between: a per-CPU slot naming the task and its fault (mm, address and
  *    the very pte) connects the two, and tells this call from the function's other callers.
- *  - page_move_anon_rmap (6.1) / folio_move_anon_rmap (6.12, 7.x), called for a small folio
- *    the kernel reuses: the same reuse, seen earlier, and the only sign of an unshare that
- *    found the page exclusive after all (it returns before wp_page_reuse()): other.
+ *    An unshare that finds the page its own after all (its sharer exited) returns before
+ *    wp_page_reuse(): it copies nothing, changes nothing, and is not counted.
  *  - finish_mkwrite_fault: a shared-mapping write whose ->page_mkwrite() succeeded.
  *
  * do_wp_page and ptep_clear_flush are needed to count anything; a kernel without one of the
@@ -277,18 +276,15 @@ struct cowstat_hook {
 static const char *const wp_names[] = { "do_wp_page", NULL };
 static const char *const copy_names[] = { "ptep_clear_flush", NULL };
 static const char *const access_names[] = { "ptep_set_access_flags", NULL };
-static const char *const rmap_names[] = { "folio_move_anon_rmap", "page_move_anon_rmap", NULL };
 static const char *const mkwrite_names[] = { "finish_mkwrite_fault", NULL };
 
-enum { HOOK_WP, HOOK_COPY, HOOK_ACCESS, HOOK_RMAP, HOOK_MKWRITE, NR_HOOKS };
+enum { HOOK_WP, HOOK_COPY, HOOK_ACCESS, HOOK_MKWRITE, NR_HOOKS };
 
 static struct cowstat_hook cowstat_hooks[NR_HOOKS] = {
 	[HOOK_WP] = { .names = wp_names },
 	[HOOK_COPY] = { .names = copy_names },
 	[HOOK_ACCESS] = { .names = access_names,
-			  .blind = "reuse of pages of large folios (7.x)" },
-	[HOOK_RMAP] = { .names = rmap_names,
-			.blind = "unshare that finds the page exclusive" },
+			  .blind = "reuse: pages the kernel had to check before reusing them" },
 	[HOOK_MKWRITE] = { .names = mkwrite_names,
 			   .blind = "shared: writes through ->page_mkwrite()" },
 };
@@ -399,43 +395,11 @@ static void copy_installed(struct cowstat_hook *h, unsigned long parent_ip,
 }
 
 /*
- * page_move_anon_rmap(page, vma) / folio_move_anon_rmap(folio, vma) from the reuse check of
- * do_wp_page() (wp_can_reuse_anon_folio(), inlined or not): the page is reused. Other callers
- * (swap-in, hugetlb) have no fault waiting in this CPU's slot for this mm and this very page.
- */
-static void anon_reused(struct cowstat_hook *h, struct ftrace_regs *fregs)
-{
-	void *obj = (void *)cowstat_ftrace_arg(fregs, 0);
-	struct vm_area_struct *vma = (struct vm_area_struct *)cowstat_ftrace_arg(fregs, 1);
-	struct cowstat_wp_slot *slot;
-	struct page *page;
-
-	slot = slot_lock(h);
-	if (!slot)
-		return;
-	/* slot->pte is the pte of a fault only while it waits (it maps an anonymous page). */
-	if (slot->task != current || !slot->f.mm || slot->f.mm != vma->vm_mm ||
-	    slot->when != COWSTAT_WP_AT_REUSE_OR_COPY)
-		goto out;
-	page = pfn_to_page(pte_pfn(slot->pte));
-	if (obj == (void *)page || obj == (void *)page_folio(page)) {
-		if (slot->f.class == COWSTAT_UNSHARE) {
-			/* An unshare that found the page its own after all: nothing copied. */
-			pending_take(slot->f.mm, slot->f.addr);
-			slot->f.class = COWSTAT_OTHER;
-		} else {
-			slot->f.class = COWSTAT_REUSE;
-		}
-		fault_end(&slot->f, 0, slot->f.class);
-		slot->f.mm = NULL;
-	}
-out:
-	slot_unlock(slot);
-}
-
-/*
  * ptep_set_access_flags(vma, addr, ptep, entry, dirty): from wp_page_reuse() it makes the pte
- * the fault started from writable. Its other callers (spurious faults, GUP, NUMA hinting) are
+ * the fault started from writable; it is the one sign of every reuse the kernel had to check,
+ * of a small folio or (7.x) of a page of a large folio it found exclusive to this mm
+ * (__wp_can_reuse_large_anon_folio(), which does not call folio_move_anon_rmap()). Its other
+ * callers (spurious faults, GUP, NUMA hinting) are
  * no fault waiting in this CPU's slot: the slot must name this task, mm and address, wait for
  * a reuse or a copy, and the pte must still map its page (an async uffd-wp fault has cleared
  * the bit the slot's copy of it has). Page table lock held by every caller.
@@ -445,7 +409,7 @@ static void pte_reused(struct cowstat_hook *h, struct ftrace_regs *fregs)
 	struct vm_area_struct *vma = (struct vm_area_struct *)cowstat_ftrace_arg(fregs, 0);
 	struct cowstat_wp_slot *slot = this_cpu_ptr(&cowstat_wp_slot);
 	unsigned long addr;
-	pte_t *ptep;
+	pte_t pte;
 
 	/* Most calls come with nothing waiting on this CPU. */
 	if (likely(!READ_ONCE(slot->f.mm)))
@@ -454,10 +418,15 @@ static void pte_reused(struct cowstat_hook *h, struct ftrace_regs *fregs)
 	if (!slot)
 		return;
 	addr = cowstat_ftrace_arg(fregs, 1);
-	ptep = (pte_t *)cowstat_ftrace_arg(fregs, 2);
+	pte = ptep_get((pte_t *)cowstat_ftrace_arg(fregs, 2));
+	/*
+	 * wp_page_reuse() passes dirty = 1 and finds the pte still write-protected; a retried
+	 * fault that finds it writable already (a userfaultfd monitor resolved it) is no reuse.
+	 */
 	if (slot->task == current && slot->f.mm == vma->vm_mm && slot->f.addr == addr &&
 	    slot->when == COWSTAT_WP_AT_REUSE_OR_COPY && slot->f.class == COWSTAT_COPY &&
-	    pte_pfn(slot->pte) == pte_pfn(ptep_get(ptep))) {
+	    cowstat_ftrace_arg(fregs, 4) && !pte_write(pte) &&
+	    pte_pfn(slot->pte) == pte_pfn(pte)) {
 		slot->f.class = COWSTAT_REUSE;
 		fault_end(&slot->f, 0, slot->f.class);
 		slot->f.mm = NULL;
@@ -482,7 +451,7 @@ static void mkwrite_done(struct cowstat_hook *h, unsigned long parent_ip,
 }
 
 /*
- * One ftrace_ops for the five functions: each ftrace_ops costs its own RCU-tasks grace
+ * One ftrace_ops for the four functions: each ftrace_ops costs its own RCU-tasks grace
  * periods when it is unregistered, which made unloading under load slow. Its trampoline
  * calls cowstat_ftrace() directly, with the traced function's fentry address.
  */
@@ -495,8 +464,6 @@ static void notrace cowstat_ftrace(unsigned long ip, unsigned long parent_ip,
 		copy_installed(&cowstat_hooks[HOOK_COPY], parent_ip, fregs);
 	else if (ip == cowstat_hooks[HOOK_ACCESS].ip)
 		pte_reused(&cowstat_hooks[HOOK_ACCESS], fregs);
-	else if (ip == cowstat_hooks[HOOK_RMAP].ip)
-		anon_reused(&cowstat_hooks[HOOK_RMAP], fregs);
 	else if (ip == cowstat_hooks[HOOK_MKWRITE].ip)
 		mkwrite_done(&cowstat_hooks[HOOK_MKWRITE], parent_ip, fregs);
 }
