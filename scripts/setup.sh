@@ -158,6 +158,11 @@ fetch_deb() {
 	echo "$f"
 }
 
+# A backports kernel must not drag the other binaries of its source package along
+# (linux-perf, linux-libc-dev): apt would upgrade them to a suite the machine's sources do not
+# have, where they never get security updates. Only what the kernel depends on comes along.
+no_drag=(-o APT::Get::Upgrade-By-Source-Package=false)
+
 # The kernel package that the suite's linux-image-amd64 metapackage points at; in the root of
 # release $3 if given. The release's own suite means its newest (security updates included).
 kernel_pkg() {
@@ -208,8 +213,8 @@ while read -r name suite pattern release; do
 		tsuite=()
 		[ "$suite" = "$release" ] || tsuite=(-t "$suite")
 		quiet "installing $image $headers in the $release root failed" \
-			"$top/scripts/root.sh" run "$release" apt-get install -y --no-install-recommends \
-			"${tsuite[@]}" "$image" "$headers"
+			"$top/scripts/root.sh" run "$release" apt-get "${no_drag[@]}" install -y \
+			--no-install-recommends "${tsuite[@]}" "$image" "$headers"
 		"$top/scripts/kernels.sh" "$name" > /dev/null ||
 			die "kernel $name ($image) installed in the $release root but no headers tree/image found for pattern $pattern"
 		continue
@@ -235,8 +240,8 @@ while read -r name suite pattern release; do
 		quiet "apt-get update for $suite failed: is the Debian archive reachable?" \
 			apt-get "${kapt_opts[@]}" update
 		quiet "downloading kernel $name ($image $headers) from $suite failed" \
-			apt-get "${kapt_opts[@]}" install --download-only -y --no-install-recommends \
-			"$image/$suite" "$headers/$suite"
+			apt-get "${kapt_opts[@]}" "${no_drag[@]}" install --download-only -y \
+			--no-install-recommends "$image/$suite" "$headers/$suite"
 		quiet "installing kernel $name from $suite failed" \
 			apt-get install -y --no-install-recommends "$kapt"/archives/*.deb
 	fi

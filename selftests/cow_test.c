@@ -644,10 +644,12 @@ TEST_F(cow, unshare_attributed_to_target)
 }
 
 /*
- * An unshare that copies nothing: the child that shared the pages has exited, so a read-only
- * pin of the parent's pages (process_vm_readv() by a process that never shared them) finds
- * each page its own and keeps it. No frame changes, and nothing is counted: not an unshare
- * with 4 KiB copied each (do_wp_page() returns before any probed function).
+ * An unshare after the sharer exited: the child that shared the pages is gone, and a
+ * read-only pin of the parent's pages (process_vm_readv() by a process that never shared
+ * them) faults with FAULT_FLAG_UNSHARE. 6.x finds each page its own and keeps it: no frame
+ * changes, and nothing may be counted (not an unshare with 4 KiB copied; do_wp_page()
+ * returns before any probed function). 7.3 was seen to copy them all the same. Which one
+ * happened is read page by page from the frame numbers, and the counts must match.
  */
 TEST_F(cow, unshare_after_sharer_exited)
 {
@@ -691,8 +693,8 @@ TEST_F(cow, unshare_after_sharer_exited)
 	ASSERT_EQ(0, cowstat_pfns(buf, 0, n, after));
 	for (size_t i = 0; i < n; i++)
 		same += before[i] && before[i] == after[i];
-	EXPECT_EQ(n, same) TH_LOG("frames changed: the kernel copied");
-	EXPECT_COUNTS(COUNTS(0), watch_counts(_metadata, getpid(), buf));
+	TH_LOG("pinned after the sharer exited: %zu pages kept, %zu copied", same, n - same);
+	EXPECT_COUNTS(COUNTS([COWSTAT_UNSHARE] = n - same), watch_counts(_metadata, getpid(), buf));
 	free(dst);
 }
 

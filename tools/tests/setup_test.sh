@@ -84,5 +84,12 @@ for rel in $(awk -v host="$host" '!/^#/ && NF >= 4 && $4 != host {print $4}' "$t
 		echo "ok $n set-up's packages on $rel # SKIP needs root and the $rel root (make setup)"
 	fi
 done
+# Installing a backports kernel leaves the rest of the machine on its own release: the other
+# binaries of the kernel's source package keep a version the machine's apt sources have.
+for p in linux-perf linux-libc-dev; do
+	v=$(dpkg-query -W -f '${Version}' "$p" 2>/dev/null) || continue
+	apt-cache madison "$p" | awk -F'|' '{gsub(/ /, "", $2); print $2}' | grep -qxF "$v"
+	result $? "$p $v comes from the machine's own apt sources (no backports dragged along)"
+done
 echo "1..$n"
 exit $fail
