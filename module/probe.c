@@ -215,6 +215,21 @@ static void pending_add(struct mm_struct *mm, unsigned long addr)
 	raw_spin_unlock_irqrestore(&cowstat_pending_lock, flags);
 }
 
+/*
+ * Has current an entry? Only current adds entries for current, so it sees its own without the
+ * lock: while other tasks' entries wait (an unshare that kept its page, a copy that failed),
+ * the faults of every other task do not take the lock.
+ */
+static bool pending_has_current(void)
+{
+	int i;
+
+	for (i = 0; i < COWSTAT_NR_PENDING; i++)
+		if (READ_ONCE(cowstat_pending[i].task) == current)
+			return true;
+	return false;
+}
+
 /* Was the fault of current at @addr in @mm a pending unshare? Takes it off the table. */
 static bool pending_take(struct mm_struct *mm, unsigned long addr)
 {
@@ -222,6 +237,8 @@ static bool pending_take(struct mm_struct *mm, unsigned long addr)
 	bool found = false;
 	int i;
 
+	if (!pending_has_current())
+		return false;
 	raw_spin_lock_irqsave(&cowstat_pending_lock, flags);
 	for (i = 0; i < COWSTAT_NR_PENDING; i++) {
 		struct cowstat_pending *p = &cowstat_pending[i];
@@ -239,17 +256,8 @@ static bool pending_take(struct mm_struct *mm, unsigned long addr)
 static void pending_forget_current(void)
 {
 	unsigned long flags;
-	int i;
 
-	/*
-	 * Only current adds entries for current, so it sees its own without the lock: while some
-	 * other task's entry waits (a copy that failed), faults of every other task do not take
-	 * the lock.
-	 */
-	for (i = 0; i < COWSTAT_NR_PENDING; i++)
-		if (READ_ONCE(cowstat_pending[i].task) == current)
-			break;
-	if (i == COWSTAT_NR_PENDING)
+	if (!pending_has_current())
 		return;
 	raw_spin_lock_irqsave(&cowstat_pending_lock, flags);
 	pending_drop_task(current);
@@ -375,8 +383,18 @@ static void copy_installed(struct cowstat_hook *h, unsigned long parent_ip,
 	pte = ptep_get((pte_t *)cowstat_ftrace_arg(fregs, 2));
 	if (likely(slot->task == current && slot->f.mm == vma->vm_mm &&
 		   slot->f.addr == addr && pte_pfn(slot->pte) == pte_pfn(pte))) {
-		if (unlikely(slot->f.class == COWSTAT_UNSHARE))
-			pending_take(slot->f.mm, addr);
+		/*
+		 * A slot a fault left unsettled (an unshare that kept its page, a copy that
+		 * failed) can match a later fault of the same task that changed CPU: the pending
+		 * table, which do_wp_page() entry keeps right for each task, says unshare or not.
+		 */
+		if (unlikely(slot->f.class == COWSTAT_UNSHARE)) {
+			if (!pending_take(slot->f.mm, addr))
+				slot->f.class = cowstat_classify_pte(vma, pte);
+		} else if (unlikely(READ_ONCE(cowstat_nr_pending)) &&
+			   slot->f.class != COWSTAT_KSM && pending_take(slot->f.mm, addr)) {
+			slot->f.class = COWSTAT_UNSHARE;
+		}
 	} else {
 		/* The slot is this CPU's to use: whatever it held is not this task's fault. */
 		slot->task = current;
@@ -425,7 +443,7 @@ static void pte_reused(struct cowstat_hook *h, struct ftrace_regs *fregs)
 	 */
 	if (slot->task == current && slot->f.mm == vma->vm_mm && slot->f.addr == addr &&
 	    slot->when == COWSTAT_WP_AT_REUSE_OR_COPY && slot->f.class == COWSTAT_COPY &&
-	    cowstat_ftrace_arg(fregs, 4) && !pte_write(pte) &&
+	    (int)cowstat_ftrace_arg(fregs, 4) && !pte_write(pte) &&
 	    pte_pfn(slot->pte) == pte_pfn(pte)) {
 		slot->f.class = COWSTAT_REUSE;
 		fault_end(&slot->f, 0, slot->f.class);
@@ -611,7 +629,8 @@ static int find_code(void)
 			if (!ret)
 				break;
 		}
-		if (ret && !h->blind) {
+		/* Only a function this kernel does not have makes a probe optional. */
+		if (ret && (!h->blind || ret != -ENOENT)) {
 			pr_err("cannot probe %s: %d\n", h->names[0], ret);
 			goto out;
 		}
@@ -626,7 +645,8 @@ static int find_code(void)
 		reg[nr] = &kps[nr];
 		nr++;
 	}
-	ret = text_of(reg[HOOK_WP], &cowstat_wp_text);
+	/* do_wp_page is required and first: reg[0]. */
+	ret = text_of(reg[0], &cowstat_wp_text);
 	if (ret)
 		goto out;
 	/*
@@ -635,8 +655,13 @@ static int find_code(void)
 	 */
 	cowstat_copy_text = cowstat_wp_text;
 	for (j = 0; copy_fn_names[j]; j++) {
-		if (resolve(&kps[nr], copy_fn_names[j]))
+		ret = resolve(&kps[nr], copy_fn_names[j]);
+		if (ret == -ENOENT)
 			continue;
+		if (ret) {
+			pr_err("cannot probe %s: %d\n", copy_fn_names[j], ret);
+			goto out;
+		}
 		reg[nr] = &kps[nr];
 		ret = text_of(reg[nr++], &cowstat_copy_text);
 		if (ret)
