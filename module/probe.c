@@ -668,6 +668,7 @@ static int find_code(void)
 			goto out;
 		break;
 	}
+	ret = 0;	/* none found (-ENOENT): inlined into do_wp_page */
 	pr_info("copies are installed from %s\n",
 		copy_fn_names[j] ?: "do_wp_page (wp_page_copy inlined)");
 out:
