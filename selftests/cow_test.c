@@ -552,20 +552,14 @@ TEST_F(cow, mthp_copies_then_reuse)
 	unsigned long same = 0;
 	struct range r;
 	struct child c;
-	char old[32];
+	char why[160];
 	char *buf;
-	long in;
+	int ret;
 
-	if (cowstat_mthp_enable(old, sizeof(old)))
-		SKIP(return, "no multi-size THP switch (%s): kernel before 6.8",
-		     COWSTAT_MTHP_SWITCH);
-	buf = cowstat_map_mthp(n);
-	ASSERT_NE(NULL, buf);
-	touch(buf, 0, n);
-	in = cowstat_mthp_pages(buf, n);
-	cowstat_mthp_restore(old);
-	if (in != (long)n)
-		SKIP(return, "%ld of %zu pages in 64 KiB folios (memory too fragmented?)", in, n);
+	ret = cowstat_mthp_buffer(n, &buf, why, sizeof(why));
+	ASSERT_LE(0, ret);
+	if (ret)
+		SKIP(return, "%s", why);
 	r = (struct range){ buf, 0, k };
 	ASSERT_LT(0, child_start(&c, write_range, &r));
 	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", c.pid, buf, n * PAGE));
@@ -591,20 +585,14 @@ TEST_F(cow, mthp_copies_then_reuse)
 TEST_F(cow, mthp_exclusive_reuse)
 {
 	const size_t n = 2 * COWSTAT_MTHP_PAGES;
-	char old[32];
+	char why[160];
 	char *buf;
-	long in;
+	int ret;
 
-	if (cowstat_mthp_enable(old, sizeof(old)))
-		SKIP(return, "no multi-size THP switch (%s): kernel before 6.8",
-		     COWSTAT_MTHP_SWITCH);
-	buf = cowstat_map_mthp(n);
-	ASSERT_NE(NULL, buf);
-	touch(buf, 0, n);
-	in = cowstat_mthp_pages(buf, n);
-	cowstat_mthp_restore(old);
-	if (in != (long)n)
-		SKIP(return, "%ld of %zu pages in 64 KiB folios (memory too fragmented?)", in, n);
+	ret = cowstat_mthp_buffer(n, &buf, why, sizeof(why));
+	ASSERT_LE(0, ret);
+	if (ret)
+		SKIP(return, "%s", why);
 	/* Write-protect without fork, as exclusive_reuse does: the pages stay exclusive. */
 	ASSERT_EQ(0, clear_soft_dirty());
 	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", getpid(), buf, n * PAGE));

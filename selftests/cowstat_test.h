@@ -486,4 +486,39 @@ static inline long cowstat_mthp_pages(void *buf, size_t pages)
 	return in;
 }
 
+/*
+ * @pages pages (a multiple of COWSTAT_MTHP_PAGES) of private anonymous memory in 64 KiB
+ * folios, each page written once with its index: mTHP is on for those first writes only, then
+ * back as it was. Returns 0 with *@buf set; 1 with the reason in @why when the test must skip
+ * (no mTHP on this kernel, or the folios did not materialise); -1 if the memory could not be
+ * mapped.
+ */
+static inline int cowstat_mthp_buffer(size_t pages, char **buf, char *why, size_t size)
+{
+	char old[32];
+	long in;
+	size_t i;
+
+	if (cowstat_mthp_enable(old, sizeof(old))) {
+		snprintf(why, size, "no multi-size THP switch (%s): kernel before 6.8",
+			 COWSTAT_MTHP_SWITCH);
+		return 1;
+	}
+	*buf = cowstat_map_mthp(pages);
+	if (*buf)
+		for (i = 0; i < pages; i++)
+			((volatile char *)*buf)[i * PAGE] = (char)i;
+	cowstat_mthp_restore(old);
+	if (!*buf)
+		return -1;
+	in = cowstat_mthp_pages(*buf, pages);
+	if (in != (long)pages) {
+		snprintf(why, size, "%ld of %zu pages in 64 KiB folios (memory too fragmented?)",
+			 in, pages);
+		munmap(*buf, pages * PAGE);
+		return 1;
+	}
+	return 0;
+}
+
 #endif /* _COWSTAT_TEST_H */

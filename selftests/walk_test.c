@@ -578,27 +578,20 @@ TEST(mremap_still_shared)
 TEST(mthp_family_exact)
 {
 	const unsigned long n = 4 * COWSTAT_MTHP_PAGES, k = COWSTAT_MTHP_PAGES + 4;
-	char *rep = malloc(REPORT_SIZE), *buf, cmd[128], old[32], ch;
-	int ready[2], go[2];
+	char *rep = malloc(REPORT_SIZE), *buf, cmd[128], why[160], ch;
+	int ready[2], go[2], ret;
 	pid_t me = getpid(), c;
 	struct stat st;
-	long in;
 
 	ASSERT_NE(NULL, rep);
 	if (geteuid() != 0)
 		SKIP(return, "needs root (debugfs, kpageflags)");
 	if (stat(COWSTAT_DEBUGFS_DIR "/" COWSTAT_FILE_SNAPSHOT, &st))
 		SKIP(return, "cowstat not loaded");
-	if (cowstat_mthp_enable(old, sizeof(old)))
-		SKIP(return, "no multi-size THP switch (%s): kernel before 6.8",
-		     COWSTAT_MTHP_SWITCH);
-	buf = cowstat_map_mthp(n);
-	ASSERT_NE(NULL, buf);
-	touch_write(buf, 0, n, 1);
-	in = cowstat_mthp_pages(buf, n);
-	cowstat_mthp_restore(old);
-	if (in != (long)n)
-		SKIP(return, "%ld of %lu pages in 64 KiB folios (memory too fragmented?)", in, n);
+	ret = cowstat_mthp_buffer(n, &buf, why, sizeof(why));
+	ASSERT_LE(0, ret);
+	if (ret)
+		SKIP(return, "%s", why);
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(go));
 	c = fork();
