@@ -15,10 +15,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/userfaultfd.h>
 
 #include "kselftest_harness.h"
 #include "cowstat_test.h"
@@ -684,6 +687,45 @@ TEST_F(cow, unshare_after_sharer_exited)
 	TH_LOG("pinned after the sharer exited: %zu pages kept, %zu copied", same, n - same);
 	EXPECT_COUNTS(COUNTS([COWSTAT_UNSHARE] = n - same), watch_counts(_metadata, getpid(), buf));
 	free(dst);
+}
+
+/* Debian 12's uapi headers predate async write-protect (6.7). */
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC	(1 << 15)
+#endif
+
+/*
+ * userfaultfd write-protect in async mode (6.7+; CRIU, PAGEMAP_SCAN users): the kernel
+ * resolves the fault itself, clears the uffd bit and reuses the page the process owns alone.
+ * Each write is a reuse, counted where the kernel reuses the page.
+ */
+TEST_F(cow, uffd_wp_async_reuse)
+{
+	const size_t n = 16;
+	char *buf = map_anon(n, MADV_NOHUGEPAGE);
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_WP };
+	struct uffdio_writeprotect wp = { .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+	int fd;
+
+	ASSERT_NE(NULL, buf);
+	touch(buf, 0, n);
+	fd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		SKIP(return, "userfaultfd: %s", strerror(errno));
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		close(fd);
+		SKIP(return, "no async userfaultfd write-protect (UFFD_FEATURE_WP_ASYNC, 6.7+)");
+	}
+	reg.range = (struct uffdio_range){ (unsigned long)buf, n * PAGE };
+	ASSERT_EQ(0, ioctl(fd, UFFDIO_REGISTER, &reg)) TH_LOG("%s", strerror(errno));
+	wp.range = reg.range;
+	ASSERT_EQ(0, ioctl(fd, UFFDIO_WRITEPROTECT, &wp)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", getpid(), buf, n * PAGE));
+	touch(buf, 0, n);
+	EXPECT_COUNTS(COUNTS([COWSTAT_REUSE] = n), watch_counts(_metadata, getpid(), buf));
+	close(fd);
+	munmap(buf, n * PAGE);
 }
 
 /* A grandchild's copies are its own; its parent's record names the child. */
