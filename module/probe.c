@@ -120,10 +120,10 @@ struct cowstat_text {
 	unsigned long size;
 };
 
-/* do_wp_page's code: it calls ptep_clear_flush() where wp_page_copy() is inlined into it. */
-static struct cowstat_text cowstat_wp_text;
-
-/* wp_page_copy's code, under its name or a name gcc gives a specialised copy of it. */
+/*
+ * Where the copy path calls ptep_clear_flush(): wp_page_copy's code, under its name or a name
+ * gcc gives a specialised copy of it, or do_wp_page's where wp_page_copy is inlined into it.
+ */
 static struct cowstat_text cowstat_copy_text;
 
 static bool in_text(const struct cowstat_text *t, unsigned long ip)
@@ -373,7 +373,7 @@ static void copy_installed(struct cowstat_hook *h, unsigned long parent_ip,
 	unsigned long addr;
 	pte_t pte;
 
-	if (!in_text(&cowstat_copy_text, parent_ip) && !in_text(&cowstat_wp_text, parent_ip))
+	if (!in_text(&cowstat_copy_text, parent_ip))
 		return;
 	slot = slot_lock(h);
 	if (!slot)
@@ -646,14 +646,13 @@ static int find_code(void)
 		nr++;
 	}
 	/* do_wp_page is required and first: reg[0]. */
-	ret = text_of(reg[0], &cowstat_wp_text);
+	ret = text_of(reg[0], &cowstat_copy_text);
 	if (ret)
 		goto out;
 	/*
 	 * 6.1: wp_page_copy() is a function of its own; 6.12 and 7.3 inline it into do_wp_page().
 	 * Where neither name is found, the copy must be inlined: do_wp_page() is its only caller.
 	 */
-	cowstat_copy_text = cowstat_wp_text;
 	for (j = 0; copy_fn_names[j]; j++) {
 		ret = resolve(&kps[nr], copy_fn_names[j]);
 		if (ret == -ENOENT)

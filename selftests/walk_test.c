@@ -493,6 +493,17 @@ TEST_F(family, pagemap_crosscheck)
 	close(kcount);
 }
 
+/* Why a test outside the fixture cannot take snapshots here (root, module loaded), or 0. */
+static int snapshot_unavailable(const char **why)
+{
+	struct stat st;
+
+	*why = geteuid() ? "needs root (debugfs, pagemap frames)" :
+	       stat(COWSTAT_DEBUGFS_DIR "/" COWSTAT_FILE_SNAPSHOT, &st) ? "cowstat not loaded" :
+	       NULL;
+	return *why != NULL;
+}
+
 /*
  * mremap() moves a child's page table entries, not its frames: after the child moved its
  * copy of 32 shared pages to another address (and wrote one of them), the frames it shares
@@ -505,13 +516,11 @@ TEST(mremap_still_shared)
 	char *rep = malloc(REPORT_SIZE), *win, *a, *b, cmd[128], ch;
 	int ready[2], go[2];
 	pid_t me = getpid(), c;
-	struct stat st;
+	const char *why;
 
 	ASSERT_NE(NULL, rep);
-	if (geteuid() != 0)
-		SKIP(return, "needs root (debugfs)");
-	if (stat(COWSTAT_DEBUGFS_DIR "/" COWSTAT_FILE_SNAPSHOT, &st))
-		SKIP(return, "cowstat not loaded");
+	if (snapshot_unavailable(&why))
+		SKIP(return, "%s", why);
 	/* a: the pages; b, right after it: where the child moves them. */
 	win = mmap(NULL, 2 * n * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, win);
@@ -578,20 +587,18 @@ TEST(mremap_still_shared)
 TEST(mthp_family_exact)
 {
 	const unsigned long n = 4 * COWSTAT_MTHP_PAGES, k = COWSTAT_MTHP_PAGES + 4;
-	char *rep = malloc(REPORT_SIZE), *buf, cmd[128], why[160], ch;
+	char *rep = malloc(REPORT_SIZE), *buf, cmd[128], mthp_why[160], ch;
 	int ready[2], go[2], ret;
 	pid_t me = getpid(), c;
-	struct stat st;
+	const char *why;
 
 	ASSERT_NE(NULL, rep);
-	if (geteuid() != 0)
-		SKIP(return, "needs root (debugfs, kpageflags)");
-	if (stat(COWSTAT_DEBUGFS_DIR "/" COWSTAT_FILE_SNAPSHOT, &st))
-		SKIP(return, "cowstat not loaded");
-	ret = cowstat_mthp_buffer(n, &buf, why, sizeof(why));
+	if (snapshot_unavailable(&why))
+		SKIP(return, "%s", why);
+	ret = cowstat_mthp_buffer(n, &buf, mthp_why, sizeof(mthp_why));
 	ASSERT_LE(0, ret);
 	if (ret)
-		SKIP(return, "%s", why);
+		SKIP(return, "%s", mthp_why);
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(go));
 	c = fork();
