@@ -7,7 +7,10 @@
 #                             6.12-bpo); Debian 13's are built in a Debian 13 root (root.sh)
 #   make KDIR=/path/to/build  module for any kernel build tree
 #   make setup                install what building and testing need (Debian 12 or 13, root)
-#   make test                 the full test run (README: set-up, host tests, lint, both kernels)
+#   make test                 the full test run (README: set-up, host tests, lint, every kernel;
+#                             the debug kernel too when its build is cached)
+#   make test-debug           the same, on the debug kernel only, building it first if needed
+#                             (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak, fault injection)
 #   make style / make check   checkpatch --strict / sparse (C=2) for the selected kernel
 #   make bench                COW fault overhead in QEMU: no module, cowstat, bpftrace (not a test)
 #   make demo                 the README main job: cowstat run on a pre-fork workload, in QEMU
@@ -61,7 +64,7 @@ KSFT := .cache/linux-tools
 BENCH_TOOLS := bench/cowbench bench/pagemap-scan bench/cowfamily
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
 
-.PHONY: all module tool selftests setup test style check clean install bench bench-snapshot bench-trace demo
+.PHONY: all module tool selftests setup test test-debug style check clean install bench bench-snapshot bench-trace demo
 
 all: module tool
 
@@ -118,6 +121,9 @@ setup:
 test:
 	@scripts/run-tests.sh
 
+test-debug:
+	@COWSTAT_DEBUG_KERNEL=build KERNELS=debug scripts/run-tests.sh
+
 # A benchmark, not a test: KERNELS="6.1 6.12" (default: every target kernel) chooses the guests.
 bench:
 	@scripts/bench.sh
@@ -136,6 +142,7 @@ style:
 # where the release's own cannot read 7.x headers). KBUILD_CHECKSRC on the command line keeps
 # kbuild from turning sparse off where Debian's headers lack scripts/checker-valid.sh (7.3):
 # its make warning about that is then wrong, and sparse's own errors show if it is too old.
+# The debug kernel is built with the machine's own compiler, so its sparse is the machine's.
 KRELEASE_DEB := $(if $(KERNEL),$(shell awk -v k='$(KERNEL)' '$$1 == k {print $$4}' scripts/kernels.conf))
 SPARSE := $(if $(KRELEASE_DEB),$(shell scripts/sparse.sh path $(KRELEASE_DEB)),sparse)
 

@@ -90,31 +90,31 @@ static inline bool cowstat_pmd_devmap(pmd_t pmd)
 }
 
 /*
- * Does the dumpability of @task's address space keep the caller out, as in
- * __ptrace_may_access(): not dumpable by its owner, and no CAP_SYS_PTRACE over the user
- * namespace it was made in? Call with task_lock(@task) held. 6.x keeps both in the mm
- * (get_dumpable(), mm->user_ns); 7.3 moved them to task->exec_state (RCU-protected), whose
- * accessor task_exec_state_rcu() is not exported: this reads it as 7.3's ptrace.c does.
+ * Is @task's address space dumpable by its owner, as __ptrace_may_access() asks? If not, *ns
+ * is the user namespace it was made in, over which CAP_SYS_PTRACE still lets one in. Call
+ * with task_lock(@task) held, under rcu_read_lock(). 6.x keeps both in the mm (get_dumpable(),
+ * mm->user_ns); 7.3 moved them to task->exec_state (RCU-protected), whose accessor
+ * task_exec_state_rcu() is not exported: this reads it as 7.3's ptrace.c does.
  */
-static inline bool cowstat_dump_denied(struct task_struct *task)
+static inline bool cowstat_dumpable(struct task_struct *task, struct user_namespace **ns)
 {
 #ifdef COWSTAT_HAVE_EXEC_STATE
 	struct task_exec_state *es;
-	bool denied = false;
 
 	if (!task->mm)
-		return false;
-	rcu_read_lock();
+		return true;
 	es = rcu_dereference(task->exec_state);
-	if (es && READ_ONCE(es->dumpable) != TASK_DUMPABLE_OWNER &&
-	    !ns_capable(es->user_ns, CAP_SYS_PTRACE))
-		denied = true;
-	rcu_read_unlock();
-	return denied;
+	if (!es || READ_ONCE(es->dumpable) == TASK_DUMPABLE_OWNER)
+		return true;
+	*ns = es->user_ns;
+	return false;
 #else
 	struct mm_struct *mm = task->mm;
 
-	return mm && get_dumpable(mm) != SUID_DUMP_USER && !ns_capable(mm->user_ns, CAP_SYS_PTRACE);
+	if (!mm || get_dumpable(mm) == SUID_DUMP_USER)
+		return true;
+	*ns = mm->user_ns;
+	return false;
 #endif
 }
 

@@ -62,7 +62,6 @@ void cowstat_count(struct mm_struct *mm, enum cowstat_region region, unsigned lo
 /* trace.c: the cowstat:cow_fault trace event (called only while it is enabled). */
 void cowstat_trace_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsigned long addr,
 			 enum cowstat_class class, enum cowstat_region region);
-void cowstat_count_retry(void);
 bool cowstat_mm_in_scope(struct mm_struct *mm);
 int cowstat_table_snapshot(struct cowstat_proc_snap **snap, size_t *nr);
 struct task_struct *cowstat_find_process(pid_t pid);
@@ -77,7 +76,6 @@ struct cowstat_table_stats {
 	unsigned long dropped;		/* exited records dropped beyond max_exited */
 	unsigned long nomem;		/* records that could not be allocated */
 	unsigned long unattributed;	/* faults counted in totals but in no process */
-	unsigned long retried;		/* faults the kernel retried (the retry counted) */
 };
 
 void cowstat_table_stats(struct cowstat_table_stats *st);

@@ -6,7 +6,7 @@
  * return: return probes cost more than everything else together, and a fault the kernel
  * retries (VM_FAULT_RETRY, e.g. 6.12's per-VMA-lock faults that need an anon_vma) never gets
  * that far, so each user-visible fault is counted once. One ftrace_ops callback
- * (Documentation/trace/ftrace-uses.rst) traces four functions that start with an fentry call;
+ * (Documentation/trace/ftrace-uses.rst) traces three functions that start with an fentry call;
  * their addresses come from kprobes that are registered disabled, only to resolve the names.
  * The two that settle copies and reuses, ptep_clear_flush() and ptep_set_access_flags(), are
  * defined outside mm/memory.c (mm/pgtable-generic.c, arch/x86/mm/pgtable.c), so no build
@@ -25,7 +25,6 @@
  *    the very pte) connects the two, and tells this call from the function's other callers.
  *    An unshare that finds the page its own after all (its sharer exited) returns before
  *    wp_page_reuse(): it copies nothing, changes nothing, and is not counted.
- *  - finish_mkwrite_fault: a shared-mapping write whose ->page_mkwrite() succeeded.
  *
  * do_wp_page and ptep_clear_flush are needed to count anything; a kernel without one of the
  * others loads, says at load time which faults it cannot see, and the summary file says it
@@ -35,12 +34,14 @@
  * the task may have slept and moved to another CPU in between: such faults, rare, wait in a
  * small table of pending unshares, looked up only while it is not empty.
  *
- * Two return probes (kretprobes) remain, off the 4 KiB COW path:
+ * Three return probes (kretprobes) remain, off the 4 KiB COW path:
  *  - do_huge_pmd_wp_page: PMD-mapped THP reused whole, or split (VM_FAULT_FALLBACK; a 4 KiB
  *    do_wp_page() fault follows and is counted on its own), or (7.x) the huge zero page
  *    replaced whole by a new THP.
  *  - finish_fault: the first write to a MAP_PRIVATE file page that was not mapped yet never
  *    reaches do_wp_page(); do_cow_fault() installs the copy through finish_fault().
+ *  - finish_mkwrite_fault: a shared-mapping write whose ->page_mkwrite() succeeded, counted
+ *    only if it made the pte writable (not when another thread's write did first).
  *
  * Handlers run with preemption disabled and never sleep, allocate only with GFP_NOWAIT (a
  * process's first record), and take no lock but the table's and, for unshares, the pending
@@ -55,7 +56,6 @@
 #include <linux/ptrace.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
-#include <linux/trace_recursion.h>
 
 #include "classify.h"
 #include "compat.h"
@@ -145,33 +145,20 @@ static bool fault_start(struct cowstat_fault *f, struct vm_fault *vmf)
 	return true;
 }
 
-/* The fault is over: nothing to count if the kernel will retry it. */
+/*
+ * The fault is over: nothing to count if the kernel will retry it (the retry is counted).
+ * The return probes' functions do not return VM_FAULT_RETRY on 6.12 (Debian's source
+ * read); the test costs nothing and keeps a kernel that does from counting a fault twice.
+ */
 static __always_inline void fault_end(struct cowstat_fault *f, vm_fault_t ret,
 				      enum cowstat_class class)
 {
-	if (ret & VM_FAULT_RETRY) {
-		cowstat_count_retry();
+	if (ret & VM_FAULT_RETRY)
 		return;
-	}
 	cowstat_count(f->mm, f->region, f->addr, class);
 	if (trace_cow_fault_enabled())
 		cowstat_trace_fault(f->mm, ret & VM_FAULT_COMPLETED ? NULL : f->vma, f->addr,
 				    class, f->region);
-}
-
-/* Count a fault settled now, in @vma at @addr. */
-static void fault_settled(struct vm_area_struct *vma, unsigned long addr,
-			  enum cowstat_class class)
-{
-	struct cowstat_fault f = {
-		.mm = vma->vm_mm,
-		.vma = vma,
-		.addr = addr,
-		.class = class,
-		.region = cowstat_region_of(vma->vm_mm, vma),
-	};
-
-	fault_end(&f, 0, f.class);
 }
 
 /* Forget what @task left pending. Call with cowstat_pending_lock held. */
@@ -266,11 +253,10 @@ static void pending_forget_current(void)
 
 /*
  * The ftrace callbacks. Ftrace does not protect them against recursion (no
- * FTRACE_OPS_FL_RECURSION, which would cost a wrapper). Three of them run under the page
- * table lock, so with preemption disabled (the target kernels are not PREEMPT_RT), and a
- * per-CPU flag is enough; finish_mkwrite_fault() runs preemptible and takes the ftrace
- * trylock, which also disables preemption. Nothing they call is traced by them, so a refusal,
- * counted as missed, would mean another tracer made it happen.
+ * FTRACE_OPS_FL_RECURSION, which would cost a wrapper). All three run under the page table
+ * lock, so with preemption disabled (the target kernels are not PREEMPT_RT), and a per-CPU
+ * flag is enough. Nothing they call is traced by them, so a refusal, counted as missed, would
+ * mean another tracer made it happen.
  */
 /* One traced function, and the calls to it that a callback could not handle. */
 struct cowstat_hook {
@@ -284,17 +270,14 @@ struct cowstat_hook {
 static const char *const wp_names[] = { "do_wp_page", NULL };
 static const char *const copy_names[] = { "ptep_clear_flush", NULL };
 static const char *const access_names[] = { "ptep_set_access_flags", NULL };
-static const char *const mkwrite_names[] = { "finish_mkwrite_fault", NULL };
 
-enum { HOOK_WP, HOOK_COPY, HOOK_ACCESS, HOOK_MKWRITE, NR_HOOKS };
+enum { HOOK_WP, HOOK_COPY, HOOK_ACCESS, NR_HOOKS };
 
 static struct cowstat_hook cowstat_hooks[NR_HOOKS] = {
 	[HOOK_WP] = { .names = wp_names },
 	[HOOK_COPY] = { .names = copy_names },
 	[HOOK_ACCESS] = { .names = access_names,
 			  .blind = "reuse: pages the kernel had to check before reusing them" },
-	[HOOK_MKWRITE] = { .names = mkwrite_names,
-			   .blind = "shared: writes through ->page_mkwrite()" },
 };
 
 /* This CPU's slot, marked busy; NULL if it already was (recursion). Page table lock held. */
@@ -452,24 +435,8 @@ static void pte_reused(struct cowstat_hook *h, struct ftrace_regs *fregs)
 	slot_unlock(slot);
 }
 
-/* finish_mkwrite_fault(vmf, ...): ->page_mkwrite() or ->pfn_mkwrite() accepted the write. */
-static void mkwrite_done(struct cowstat_hook *h, unsigned long parent_ip,
-			 struct ftrace_regs *fregs)
-{
-	struct vm_fault *vmf = (struct vm_fault *)cowstat_ftrace_arg(fregs, 0);
-	int bit;
-
-	bit = ftrace_test_recursion_trylock(h->ip, parent_ip);
-	if (bit < 0) {
-		atomic_long_inc(&h->missed);
-		return;
-	}
-	fault_settled(vmf->vma, vmf->address, COWSTAT_SHARED);
-	ftrace_test_recursion_unlock(bit);
-}
-
 /*
- * One ftrace_ops for the four functions: each ftrace_ops costs its own RCU-tasks grace
+ * One ftrace_ops for the three functions: each ftrace_ops costs its own RCU-tasks grace
  * periods when it is unregistered, which made unloading under load slow. Its trampoline
  * calls cowstat_ftrace() directly, with the traced function's fentry address.
  */
@@ -482,8 +449,6 @@ static void notrace cowstat_ftrace(unsigned long ip, unsigned long parent_ip,
 		copy_installed(&cowstat_hooks[HOOK_COPY], parent_ip, fregs);
 	else if (ip == cowstat_hooks[HOOK_ACCESS].ip)
 		pte_reused(&cowstat_hooks[HOOK_ACCESS], fregs);
-	else if (ip == cowstat_hooks[HOOK_MKWRITE].ip)
-		mkwrite_done(&cowstat_hooks[HOOK_MKWRITE], parent_ip, fregs);
 }
 
 static struct ftrace_ops cowstat_ops = { .func = cowstat_ftrace };
@@ -564,12 +529,47 @@ static struct kretprobe cowstat_krp_ff = {
 	.data_size = sizeof(struct cowstat_fault),
 };
 
-static struct kretprobe *cowstat_krps[] = { &cowstat_krp_thp, &cowstat_krp_ff };
+/*
+ * finish_mkwrite_fault(vmf, folio): ->page_mkwrite() or ->pfn_mkwrite() accepted a write to
+ * a write-protected pte of a shared mapping; the kernel makes the pte writable only if it is
+ * still the one the fault started from. When another thread wrote first it returns
+ * VM_FAULT_NOPAGE and that thread's fault is the one counted. It may sleep before taking the
+ * page table lock, so no per-CPU state can follow it: a return probe, on a path that has just
+ * called into the file system and costs far more.
+ */
+static int mkwrite_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct cowstat_fault *f = (struct cowstat_fault *)ri->data;
+	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
+
+	return fault_start(f, vmf) ? 0 : 1;
+}
+
+static int mkwrite_return(struct kretprobe_instance *ri, struct pt_regs *regs)
+{
+	struct cowstat_fault *f = (struct cowstat_fault *)ri->data;
+	vm_fault_t ret = (__force vm_fault_t)regs_return_value(regs);
+
+	if (!ret)
+		fault_end(f, ret, COWSTAT_SHARED);
+	return 0;
+}
+
+static struct kretprobe cowstat_krp_mkwrite = {
+	.kp.symbol_name = "finish_mkwrite_fault",
+	.entry_handler = mkwrite_entry,
+	.handler = mkwrite_return,
+	.data_size = sizeof(struct cowstat_fault),
+};
+
+static struct kretprobe *cowstat_krps[] = { &cowstat_krp_thp, &cowstat_krp_ff,
+					    &cowstat_krp_mkwrite };
 
 /* What goes uncounted without each return probe (same order). */
 static const char *const cowstat_krp_blind[] = {
 	"thp_reuse, thp_split, thp_zero",
 	"file: first writes to private file pages not mapped yet",
+	"shared: writes through ->page_mkwrite()",
 };
 
 /* Which return probes are registered. */

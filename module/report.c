@@ -199,8 +199,7 @@ static int summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "copied_bytes %lu\n", copied * PAGE_SIZE);
 	seq_printf(m, "procs_live %lu\nprocs_exited %lu\nprocs_dropped %lu\n",
 		   st.live, st.exited, st.dropped);
-	seq_printf(m, "procs_nomem %lu\nfaults_unattributed %lu\nfaults_retried %lu\n",
-		   st.nomem, st.unattributed, st.retried);
+	seq_printf(m, "procs_nomem %lu\nfaults_unattributed %lu\n", st.nomem, st.unattributed);
 	seq_printf(m, "scope_pid %d\n", scope);
 	cowstat_probe_missed(m);
 	return 0;

@@ -73,32 +73,51 @@ static void cowstat_report_free(struct cowstat_report *r)
 	kfree(r);
 }
 
-/*
- * ptrace_may_access(task, PTRACE_MODE_READ_FSCREDS), the rule of /proc/PID/smaps, is not
- * exported. This is its capability and credential part (kernel/ptrace.c,
- * __ptrace_may_access()): same thread group, or matching fs credentials, or CAP_SYS_PTRACE in
- * the target's user namespace; and a non-dumpable mm needs CAP_SYS_PTRACE over it. The LSM
- * hook (security_ptrace_access_check) is not exported either and is not consulted.
- */
-static bool cowstat_may_read(struct task_struct *task)
+/* ptrace's credential match (__ptrace_may_access()): @cred's fs ids are all of @tcred's. */
+static bool cowstat_ids_match(const struct cred *cred, const struct cred *tcred)
 {
-	const struct cred *cred = current_cred(), *tcred;
+	return uid_eq(cred->fsuid, tcred->euid) && uid_eq(cred->fsuid, tcred->suid) &&
+	       uid_eq(cred->fsuid, tcred->uid) && gid_eq(cred->fsgid, tcred->egid) &&
+	       gid_eq(cred->fsgid, tcred->sgid) && gid_eq(cred->fsgid, tcred->gid);
+}
+
+/*
+ * May the writer, and whoever opened @file, read @task's address space? The rule of
+ * /proc/PID/smaps, ptrace_may_access(task, PTRACE_MODE_READ_FSCREDS), which /proc applies
+ * to the opener; here it must hold for both, so that a descriptor opened by a weaker process
+ * and written by a stronger one (or the other way round) reads nothing either could not.
+ * ptrace_may_access() is not exported, nor mm_access() or security_ptrace_access_check():
+ * this is its capability and credential part (kernel/ptrace.c, __ptrace_may_access()): same
+ * thread group (the writer), or matching fs credentials, or CAP_SYS_PTRACE in the target's
+ * user namespace (file_ns_capable() for the opener); a mm not dumpable by its owner needs
+ * CAP_SYS_PTRACE over its user namespace. What a module cannot do is consult the LSMs'
+ * ptrace hooks (Yama's ptrace_scope, SELinux, AppArmor): Documentation/cowstat.rst says so.
+ */
+static bool cowstat_may_read(struct task_struct *task, struct file *file)
+{
+	bool self = same_thread_group(task, current);
+	const struct cred *tcred;
+	struct user_namespace *ns;
 	bool ok;
 
-	if (same_thread_group(task, current))
+	/* A process asking about itself, through a file it opened with the same credentials. */
+	if (self && file->f_cred == current_cred())
 		return true;
 	rcu_read_lock();
 	tcred = __task_cred(task);
-	ok = (uid_eq(cred->fsuid, tcred->euid) && uid_eq(cred->fsuid, tcred->suid) &&
-	      uid_eq(cred->fsuid, tcred->uid) && gid_eq(cred->fsgid, tcred->egid) &&
-	      gid_eq(cred->fsgid, tcred->sgid) && gid_eq(cred->fsgid, tcred->gid)) ||
-	     ns_capable(tcred->user_ns, CAP_SYS_PTRACE);
+	ok = (self || cowstat_ids_match(current_cred(), tcred) ||
+	      ns_capable(tcred->user_ns, CAP_SYS_PTRACE)) &&
+	     (cowstat_ids_match(file->f_cred, tcred) ||
+	      file_ns_capable(file, tcred->user_ns, CAP_SYS_PTRACE));
 	rcu_read_unlock();
 	if (!ok)
 		return false;
 	task_lock(task);
-	if (cowstat_dump_denied(task))
-		ok = false;
+	rcu_read_lock();
+	if (!cowstat_dumpable(task, &ns))
+		ok = (self || ns_capable(ns, CAP_SYS_PTRACE)) &&
+		     file_ns_capable(file, ns, CAP_SYS_PTRACE);
+	rcu_read_unlock();
 	task_unlock(task);
 	return ok;
 }
@@ -107,17 +126,27 @@ static bool cowstat_may_read(struct task_struct *task)
  * Add @task as a member. The root must have an address space: kernel threads give -EINVAL,
  * zombies and exiting processes -ENOENT. Descendants without one are left out.
  */
-static int cowstat_add_member(struct cowstat_snap *snap, struct task_struct *task, bool root)
+static int cowstat_add_member(struct cowstat_snap *snap, struct task_struct *task,
+			      struct file *file, bool root)
 {
 	struct cowstat_member *m;
 	struct mm_struct *mm;
 	unsigned int i;
+	int ret;
 
 	if (task->flags & PF_KTHREAD)
 		return root ? -EINVAL : 0;
-	if (!cowstat_may_read(task))
-		return -EACCES;
-	mm = get_task_mm(task);
+	/*
+	 * As mm_access() does: the check and get_task_mm() under exec_update_lock, so that an
+	 * exec (setuid, or of a file it cannot read) cannot replace the mm in between.
+	 */
+	ret = down_read_killable(&task->signal->exec_update_lock);
+	if (ret)
+		return ret;
+	mm = cowstat_may_read(task, file) ? get_task_mm(task) : ERR_PTR(-EACCES);
+	up_read(&task->signal->exec_update_lock);
+	if (IS_ERR(mm))
+		return PTR_ERR(mm);
 	if (!mm)
 		return root ? -ENOENT : 0;
 	/* CLONE_VM without CLONE_THREAD: one address space, counted once. */
@@ -149,7 +178,7 @@ static bool cowstat_is_descendant(struct task_struct *t, struct task_struct *roo
 	return false;
 }
 
-static int cowstat_collect(struct cowstat_snap *snap, pid_t pid, bool tree)
+static int cowstat_collect(struct cowstat_snap *snap, struct file *file, pid_t pid, bool tree)
 {
 	struct task_struct *root, *t, **tasks = NULL;
 	unsigned int n = 0, i, max = tree ? min(snapshot_max_members, 65535U) : 1;
@@ -187,12 +216,12 @@ static int cowstat_collect(struct cowstat_snap *snap, pid_t pid, bool tree)
 	}
 	/* As many members as were found, not snapshot_max_members: the array is zeroed. */
 	snap->members = kvcalloc(n + 1, sizeof(*snap->members), GFP_KERNEL);
-	ret = snap->members ? cowstat_add_member(snap, root, true) : -ENOMEM;
+	ret = snap->members ? cowstat_add_member(snap, root, file, true) : -ENOMEM;
 	if (!ret && overflow)
 		ret = -E2BIG;
 	for (i = 0; i < n; i++) {
 		if (!ret)
-			ret = cowstat_add_member(snap, tasks[i], false);
+			ret = cowstat_add_member(snap, tasks[i], file, false);
 		put_task_struct(tasks[i]);
 	}
 	kvfree(tasks);
@@ -553,8 +582,8 @@ static int cowstat_walk_all(struct cowstat_snap *snap, struct cowstat_acct *a)
 }
 
 /* Take a snapshot; on success *rp is the new report. */
-static int cowstat_take(pid_t pid, bool tree, unsigned long start, unsigned long end,
-			struct cowstat_report **rp)
+static int cowstat_take(struct file *file, pid_t pid, bool tree, unsigned long start,
+			unsigned long end, struct cowstat_report **rp)
 {
 	struct cowstat_snap snap = {
 		.start = start,
@@ -570,7 +599,7 @@ static int cowstat_take(pid_t pid, bool tree, unsigned long start, unsigned long
 	if (!r)
 		return -ENOMEM;
 	acct.r = r;
-	ret = cowstat_collect(&snap, pid, tree);
+	ret = cowstat_collect(&snap, file, pid, tree);
 	if (ret)
 		goto out;
 	if (snap.nr_members <= COWSTAT_SNAPSHOT_MATRIX_MAX) {
@@ -705,7 +734,7 @@ static ssize_t cowstat_snapshot_write(struct file *file, const char __user *ubuf
 	ret = cowstat_parse(buf, &pid, &tree, &start, &end);
 	if (ret)
 		return ret == -ERANGE ? -EINVAL : ret;
-	ret = cowstat_take(pid, tree, start, end, &r);
+	ret = cowstat_take(file, pid, tree, start, end, &r);
 	if (ret)
 		return ret;
 	mutex_lock(&sf->lock);

@@ -45,7 +45,6 @@ static unsigned long nr_live, nr_exited, nr_dropped;
 
 static atomic_long_t nr_nomem = ATOMIC_LONG_INIT(0);
 static atomic_long_t nr_unattributed = ATOMIC_LONG_INIT(0);
-static atomic_long_t nr_retried = ATOMIC_LONG_INIT(0);
 
 static struct kmem_cache *cowstat_proc_cache;
 
@@ -96,7 +95,16 @@ static void cowstat_proc_free_rcu(struct rcu_head *head)
 	kmem_cache_free(cowstat_proc_cache, container_of(head, struct cowstat_proc, rcu));
 }
 
-/* A record for @task's process, which has none yet (see cowstat_proc_get()). */
+/*
+ * A record for @task's process, which has none yet (see cowstat_proc_get()).
+ *
+ * A process whose last thread has passed exit_signals() (signal->live 0) gets none: its exit
+ * tracepoint, which moves the record to the exited FIFO, may have run already. Both sides
+ * decide under cowstat_table_lock, so that one sees the other: the exit side looks the record
+ * up under the lock after signal->live fell to 0, and this side reads signal->live under the
+ * lock before inserting. (@task may be another process: the owner of an mm that a GUP caller
+ * faults in, which can be exiting while we look.)
+ */
 static noinline struct cowstat_proc *proc_create(struct task_struct *task, gfp_t gfp)
 {
 	struct task_struct *leader = task->group_leader;
@@ -121,7 +129,7 @@ static noinline struct cowstat_proc *proc_create(struct task_struct *task, gfp_t
 
 	spin_lock_irqsave(&cowstat_table_lock, flags);
 	old = proc_lookup(rec->tgid, start_ns);
-	if (old) {
+	if (old || !atomic_read(&task->signal->live)) {
 		spin_unlock_irqrestore(&cowstat_table_lock, flags);
 		kmem_cache_free(cowstat_proc_cache, rec);
 		return old;
@@ -222,12 +230,6 @@ void notrace cowstat_count(struct mm_struct *mm, enum cowstat_region region, uns
 		cowstat_watch_count(rec->tgid, rec->start_ns, addr, class);
 }
 
-/* A fault the kernel will retry (VM_FAULT_RETRY): not counted, the retry is. */
-void cowstat_count_retry(void)
-{
-	atomic_long_inc(&nr_retried);
-}
-
 /* sched_process_fork: a new process (not a thread) gets its record now. */
 void cowstat_proc_forked(struct task_struct *parent, struct task_struct *child)
 {
@@ -292,12 +294,10 @@ void cowstat_proc_exited(struct task_struct *task)
 
 	if (atomic_read(&task->signal->live))
 		return;
-	rcu_read_lock();
-	rec = cowstat_proc_lookup(task->tgid, cowstat_task_start_ns(task));
-	if (!rec)
-		goto out;
+	/* Looked up under the lock: see proc_create(). */
 	spin_lock_irqsave(&cowstat_table_lock, flags);
-	if (!rec->exit_ns && !hlist_unhashed(&rec->hnode)) {
+	rec = proc_lookup(task->tgid, cowstat_task_start_ns(task));
+	if (rec && !rec->exit_ns) {
 		rec->exit_ns = ktime_get_ns();
 		memcpy(rec->comm, task->group_leader->comm, TASK_COMM_LEN - 1);
 		list_add_tail(&rec->exited, &cowstat_exited);
@@ -306,8 +306,6 @@ void cowstat_proc_exited(struct task_struct *task)
 		cowstat_trim_exited(max_exited);
 	}
 	spin_unlock_irqrestore(&cowstat_table_lock, flags);
-out:
-	rcu_read_unlock();
 }
 
 static int cowstat_snap_cmp(const void *a, const void *b)
@@ -470,7 +468,6 @@ void cowstat_table_reset(void)
 		memset(per_cpu_ptr(&cowstat_totals, cpu), 0, sizeof(struct cowstat_totals));
 	atomic_long_set(&nr_nomem, 0);
 	atomic_long_set(&nr_unattributed, 0);
-	atomic_long_set(&nr_retried, 0);
 	cowstat_watch_reset();
 }
 
@@ -495,7 +492,6 @@ void cowstat_table_stats(struct cowstat_table_stats *st)
 	spin_unlock_irqrestore(&cowstat_table_lock, flags);
 	st->nomem = atomic_long_read(&nr_nomem);
 	st->unattributed = atomic_long_read(&nr_unattributed);
-	st->retried = atomic_long_read(&nr_retried);
 }
 
 int cowstat_table_init(void)

@@ -11,6 +11,12 @@
 #
 # Order: the life-cycle test (it loads and unloads the module itself), then insmod, every other
 # selftest, rmmod, and a scan of the kernel log written since this script started.
+#
+# Environment: COWSTAT_TIME_SCALE multiplies every time limit (the tests read it too);
+# COWSTAT_DEBUG_KERNEL=1 (the debug kernel of scripts/debug-kernel.sh) also requires that
+# KASAN, lockdep and kmemleak are active, clears kmemleak's earlier reports before the tests,
+# has it scan after rmmod (any leak reported then fails), and checks at the end that lockdep
+# has not turned itself off (it does after its first report).
 set -u
 ko=$1
 out=$2
@@ -19,6 +25,9 @@ tap=$out/tap
 : > "$tap"
 n=${3:-0}
 only=${4:-}
+scale=${COWSTAT_TIME_SCALE:-1}
+debug=${COWSTAT_DEBUG_KERNEL:-0}
+kmemleak=/sys/kernel/debug/kmemleak
 
 emit() {
 	echo "$*" >> "$tap"
@@ -41,7 +50,7 @@ run_selftest() {
 	local t=$1 name rc log
 	name=$(basename "$t")
 	log=$(mktemp)
-	COWSTAT_KO=$ko timeout 600 "$t" > "$log" 2>&1
+	COWSTAT_KO=$ko COWSTAT_TIME_SCALE=$scale timeout $((600 * scale)) "$t" > "$log" 2>&1
 	rc=$?
 	sed 's/^/# /' "$log" >> "$tap"
 	n=$((n + 1))
@@ -62,6 +71,20 @@ emit "# kernel $(uname -r), $(nproc) CPUs"
 
 [ -e "$ko" ]
 check $? "module file $ko present"
+
+# lockdep's debug_locks: 1 while it validates, 0 once a report (or an overflow) turned it off.
+lockdep_on() {
+	grep -Eq '^ *debug_locks: +1$' /proc/lockdep_stats 2>/dev/null
+}
+
+if [ "$debug" = 1 ]; then
+	dmesg | grep -q 'KernelAddressSanitizer initialized'
+	check $? "debug kernel: KASAN active"
+	lockdep_on
+	check $? "debug kernel: lockdep active (debug_locks 1)"
+	[ -w "$kmemleak" ] && echo clear > "$kmemleak"
+	check $? "debug kernel: kmemleak active, earlier reports cleared"
+fi
 
 # While developing, COWSTAT_ONLY="a_test b_test" on the host runs only those (make test runs all).
 wanted() {
@@ -84,6 +107,21 @@ if [ -d /sys/kernel/debug/cowstat ]; then
 fi
 [ ! -e /sys/kernel/debug/cowstat ]
 check $? "debugfs directory gone after unload"
+
+if [ "$debug" = 1 ]; then
+	# kmemleak reports an object only once it has been unreferenced for 5 s, and needs a
+	# second scan to be sure: both after the module and its objects are gone.
+	sleep 6
+	echo scan > "$kmemleak"
+	sleep 6
+	echo scan > "$kmemleak"
+	cat "$kmemleak" > "$out/kmemleak"
+	[ ! -s "$out/kmemleak" ]
+	check $? "kmemleak: no leak after the tests and rmmod"
+	head -n 60 "$out/kmemleak" | sed 's/^/# kmemleak: /' >> "$tap"
+	lockdep_on
+	check $? "lockdep still active at the end (no report turned it off)"
+fi
 
 # Any splat in the kernel log written while the tests ran fails the run.
 dmesg | tail -n +$((dmesg_start + 1)) > "$out/dmesg"

@@ -4,7 +4,7 @@
 # installed (headers tree and bootable image both present), where ROOT is the file system it
 # is built and booted with: / for the machine's own Debian release, else the cached root of
 # scripts/root.sh. With NAME as argument, print only that kernel's release; with -r NAME, its
-# ROOT. Exit 1 if a requested kernel is not installed.
+# ROOT. Exit 1 if a requested kernel is not installed. NAME "debug" is the debug kernel.
 set -u
 here=$(dirname "$0")
 # COWSTAT_KERNELS_CONF: another kernel list (tests use it).
@@ -16,6 +16,13 @@ if [ "${1:-}" = -r ]; then
 fi
 want=${1:-}
 rc=0
+# "debug": the debug kernel of scripts/debug-kernel.sh, built with the machine's compiler (root
+# /), installed only once built (it is not in the list, which says what set-up installs).
+if [ "$want" = debug ]; then
+	rel=$("$here/debug-kernel.sh" release 2>/dev/null) || exit 1
+	[ "$what" = root ] && echo / || echo "$rel"
+	exit 0
+fi
 host=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
 
 # Newest release matching a glob pattern installed under root $1, or nothing.

@@ -15,9 +15,16 @@
 # thread=single). A single host thread runs both vCPUs round-robin, so the guest still sees
 # interleavings across two CPUs, only not truly parallel ones.
 #
-# Environment: KERNELS="6.1 6.12" (names from scripts/kernels.conf) restricts the kernels;
-# VM_TIMEOUT (seconds, default 900) bounds each guest; COWSTAT_ONLY="cow_test walk_test" runs
-# only those selftests in the guest (for development; the full run is the default).
+# The debug kernel (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak, fault injection) is
+# tested after the others whenever its build is cached; COWSTAT_DEBUG_KERNEL=build ("make
+# test-debug") builds it first if it is not (about 30 minutes here). Its guest gets time
+# limits 10 times longer (COWSTAT_TIME_SCALE: the harness timeouts, the tests' waits), the
+# same exact counts, and the debug checks of guest-run.sh.
+#
+# Environment: KERNELS="6.1 6.12" (names from scripts/kernels.conf, and "debug") restricts the
+# kernels; VM_TIMEOUT (seconds, default 900; 3600 for the debug kernel) bounds each guest;
+# COWSTAT_ONLY="cow_test walk_test" runs only those selftests in the guest (for development;
+# the full run is the default).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
@@ -80,7 +87,18 @@ for t in tools/tests/*_test tools/tests/*_test.sh; do
 done
 tap "1..$n"
 
-kernels=${KERNELS:-$(awk '!/^#/ && NF {print $1}' scripts/kernels.conf)}
+if [ "${COWSTAT_DEBUG_KERNEL:-}" = build ]; then
+	section "debug kernel"
+	tap "TAP version 13"
+	n=0
+	scripts/debug-kernel.sh build > "$out/debug-kernel.log" 2>&1
+	check $? "debug kernel built or cached (scripts/debug-kernel.sh)" "$out/debug-kernel.log"
+	tap "1..$n"
+fi
+
+default_kernels=$(awk '!/^#/ && NF {print $1}' scripts/kernels.conf)
+scripts/kernels.sh debug > /dev/null && default_kernels="$default_kernels debug"
+kernels=${KERNELS:-$default_kernels}
 for k in $kernels; do
 	n=0
 	rel=$(scripts/kernels.sh "$k")
@@ -113,11 +131,16 @@ for k in $kernels; do
 
 	vmout=$out/vm-$k
 	mkdir -p "$vmout"
+	genv= timeout=$vm_timeout
+	if [ "$k" = debug ]; then
+		genv="COWSTAT_TIME_SCALE=10 COWSTAT_DEBUG_KERNEL=1"
+		timeout=${VM_TIMEOUT:-3600}
+	fi
 	echo "# booting $rel under QEMU (TCG, 2 vCPUs, thread=single)..."
 	# One QEMU at a time on this machine: guests of concurrent runs queue on a lock (vm.sh).
-	scripts/vm.sh "$k" "$vm_timeout" --cpus 2 --memory 2G \
+	scripts/vm.sh "$k" "$timeout" --cpus 2 --memory 2G \
 		--qemu-opts='-accel tcg,thread=single' --verbose --rwdir="/tmp/cowstat-out=$vmout" \
-		--exec "scripts/guest-run.sh $kdir/cowstat.ko /tmp/cowstat-out $n '${COWSTAT_ONLY:-}'" \
+		--exec "$genv scripts/guest-run.sh $kdir/cowstat.ko /tmp/cowstat-out $n '${COWSTAT_ONLY:-}'" \
 		> "$out/console-$k.log" 2>&1
 	rc=$?
 	if [ -e "$vmout/tap" ]; then
@@ -126,7 +149,7 @@ for k in $kernels; do
 	fi
 	if [ ! -e "$vmout/done" ]; then
 		tail -n 60 "$out/console-$k.log" > "$out/console-tail-$k.log"
-		check 1 "guest ran to the end (vng exit $rc; crash, hang or timeout ${vm_timeout}s)" \
+		check 1 "guest ran to the end (vng exit $rc; crash, hang or timeout ${timeout}s)" \
 			"$out/console-tail-$k.log"
 	fi
 	tap "1..$n"

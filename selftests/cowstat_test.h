@@ -28,6 +28,47 @@
  */
 #define SETUP_SKIP(fmt, ...)	SKIP(_exit(255), fmt, ##__VA_ARGS__)
 
+/*
+ * Time limits (the harness's per-test timeout, and the tests' own waits for other programs)
+ * are multiplied by COWSTAT_TIME_SCALE, default 1: a debug kernel (KASAN, lockdep, kmemleak)
+ * under emulation runs everything several times slower, and "make test-debug" sets it. Only
+ * limits scale; no count a test expects changes.
+ */
+static inline unsigned int cowstat_time_scale(void)
+{
+	const char *s = getenv("COWSTAT_TIME_SCALE");
+	int n = s ? atoi(s) : 1;
+
+	return n > 0 && n <= 100 ? n : 1;
+}
+
+#ifdef TEST_HARNESS_MAIN
+/* Every registered test's timeout, scaled (kselftest_harness.h keeps them in a list). */
+static inline void cowstat_scale_timeouts(void)
+{
+	unsigned int scale = cowstat_time_scale();
+	struct __fixture_metadata *f;
+	struct __test_metadata *t;
+
+	for (f = __fixture_list; f; f = f->next)
+		for (t = f->tests; t; t = t->next)
+			t->timeout *= scale;
+}
+
+#undef TEST_HARNESS_MAIN
+#define TEST_HARNESS_MAIN \
+	static void __attribute__((constructor)) \
+	__constructor_order_last(void) \
+	{ \
+		if (!__constructor_order) \
+			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD; \
+	} \
+	int main(int argc, char **argv) { \
+		cowstat_scale_timeouts(); \
+		return test_harness_run(argc, argv); \
+	}
+#endif
+
 /* Read a whole file of the module's debugfs directory into buf (NUL-terminated). */
 static inline int cowstat_read_file(const char *name, char *buf, size_t size)
 {

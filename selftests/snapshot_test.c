@@ -195,7 +195,8 @@ TEST_F(snap, same_file_reports)
 	close(fd2);
 }
 
-static int drop_cap_sys_ptrace(void)
+/* CAP_SYS_PTRACE off in the effective set, and in the permitted set too if @for_good. */
+static int cap_sys_ptrace_off(bool for_good)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
@@ -203,8 +204,84 @@ static int drop_cap_sys_ptrace(void)
 	if (syscall(SYS_capget, &h, d))
 		return -1;
 	d[CAP_TO_INDEX(CAP_SYS_PTRACE)].effective &= ~CAP_TO_MASK(CAP_SYS_PTRACE);
-	d[CAP_TO_INDEX(CAP_SYS_PTRACE)].permitted &= ~CAP_TO_MASK(CAP_SYS_PTRACE);
+	if (for_good)
+		d[CAP_TO_INDEX(CAP_SYS_PTRACE)].permitted &= ~CAP_TO_MASK(CAP_SYS_PTRACE);
 	return syscall(SYS_capset, &h, d);
+}
+
+static int drop_cap_sys_ptrace(void)
+{
+	return cap_sys_ptrace_off(true);
+}
+
+/* CAP_SYS_PTRACE back in the effective set (it stayed permitted). */
+static int cap_sys_ptrace_on(void)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_TO_INDEX(CAP_SYS_PTRACE)].effective |= CAP_TO_MASK(CAP_SYS_PTRACE);
+	return syscall(SYS_capset, &h, d);
+}
+
+/* A child of user nobody that waits until @go's write end closes; its pid. */
+static pid_t nobody_child(int go[2])
+{
+	int ready[2];
+	pid_t t;
+	char c;
+
+	if (pipe(go) || pipe(ready))
+		return -1;
+	t = fork();
+	if (t == 0) {
+		close(go[1]);
+		close(ready[0]);
+		if (setgid(65534) || setuid(65534))
+			_exit(1);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
+		while (read(go[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(go[0]);
+	close(ready[1]);
+	if (t < 0 || read(ready[0], &c, 1) != 1)
+		t = -1;
+	close(ready[0]);
+	return t;
+}
+
+/*
+ * The rule holds for whoever opened the file as well as for whoever writes to it, as for
+ * /proc/PID files (decided at open): a file opened without CAP_SYS_PTRACE cannot be used
+ * to read another user's process by writing to it later with the capability (a descriptor
+ * passed to a privileged helper), nor the other way round (access_ptrace_rule).
+ */
+TEST_F(snap, access_opener_credentials)
+{
+	int go[2], status, fd;
+	char cmd[32];
+	pid_t t;
+
+	t = nobody_child(go);
+	ASSERT_LT(0, t);
+	snprintf(cmd, sizeof(cmd), "pid %d", t);
+	ASSERT_EQ(0, cap_sys_ptrace_off(false));
+	fd = open(SNAPSHOT, O_RDWR | O_CLOEXEC);
+	ASSERT_EQ(0, cap_sys_ptrace_on());
+	ASSERT_LE(0, fd);
+	errno = 0;
+	EXPECT_EQ(-1, write(fd, cmd, strlen(cmd)));
+	EXPECT_EQ(EACCES, errno);
+	close(fd);
+	/* Opened and written with the capability: allowed. */
+	EXPECT_EQ(0, write_err(cmd, strlen(cmd)));
+	close(go[1]);
+	ASSERT_EQ(t, waitpid(t, &status, 0));
 }
 
 /*

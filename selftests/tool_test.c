@@ -316,9 +316,10 @@ TEST_F(tool, top_interactive_quits_and_restores)
 		SKIP(return, "script(1) not found");
 	for (i = 0; i < 2; i++) {
 		unlink("/tmp/cowstat-top-tty.txt");
-		EXPECT_EQ(0, sh("(sleep 3; printf '%s') | TERM=xterm timeout 30 "
+		EXPECT_EQ(0, sh("(sleep %u; printf '%s') | TERM=xterm timeout %u "
 				"script -qec 'exec %s top -d 0.3' /tmp/cowstat-top-tty.txt > /dev/null",
-				keys[i], tool)) TH_LOG("key %s", keys[i]);
+				3 * cowstat_time_scale(), keys[i], 30 * cowstat_time_scale(), tool))
+			TH_LOG("key %s", keys[i]);
 		EXPECT_LE(2, occurrences("/tmp/cowstat-top-tty.txt", "\033[H\033[2J"))
 			TH_LOG("key %s: not redrawn", keys[i]);
 		EXPECT_LE(1, occurrences("/tmp/cowstat-top-tty.txt", "q to quit"));
