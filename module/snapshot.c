@@ -645,7 +645,8 @@ out:
 
 /*
  * "pid|tree <PID> [<START> <END>]", as read by cowstat_read_command(). Strict: one space
- * between words, page-aligned START < END.
+ * between words, page-aligned START < END; numbers as the control file reads them
+ * (cowstat_parse_pid(), cowstat_parse_ulong()).
  */
 static int cowstat_parse(char *buf, pid_t *pid, bool *tree, unsigned long *start,
 			 unsigned long *end)
@@ -668,17 +669,15 @@ static int cowstat_parse(char *buf, pid_t *pid, bool *tree, unsigned long *start
 		*tree = true;
 	else
 		return -EINVAL;
-	ret = kstrtoint(word[1], 10, pid);
+	ret = cowstat_parse_pid(word[1], pid);
 	if (ret)
 		return ret;
-	if (*pid <= 0)
-		return -EINVAL;
 	*start = 0;
 	*end = ULONG_MAX;
 	if (n == 4) {
-		ret = kstrtoul(word[2], 0, start);
+		ret = cowstat_parse_ulong(word[2], start);
 		if (!ret)
-			ret = kstrtoul(word[3], 0, end);
+			ret = cowstat_parse_ulong(word[3], end);
 		if (ret)
 			return ret;
 		if (*start >= *end || !PAGE_ALIGNED(*start) || !PAGE_ALIGNED(*end))
