@@ -152,6 +152,11 @@ enum cowstat_region {
 #define COWSTAT_SNAPSHOT_FORMAT		1
 #define COWSTAT_SNAPSHOT_CMD_MAX	128
 #define COWSTAT_SNAPSHOT_MATRIX_MAX	64
+/*
+ * Largest value of the module parameter snapshot_max_frames: INT_MAX / 16, the kept mappings'
+ * array (16 bytes each, and a second one as large to sort them) below 2 GiB.
+ */
+#define COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT	134217727UL
 #define COWSTAT_SNAPSHOT_PROC_COLUMNS \
 	"pid ppid region anon shared shared_family shared_outside exclusive zero " \
 	"file_uncopied file_copied thp thp_shared ksm swap"
