@@ -37,8 +37,9 @@
  *	scope all			track every process (the default)
  *	watch <pid> <start> <len>	count faults in [start, start+len) of <pid> apart
  *	unwatch <pid> <start>		remove that watch;  "unwatch all" removes every watch
- * Numbers may be decimal or 0x-prefixed hex. Malformed commands fail with EINVAL, an unknown
- * pid with ESRCH, too many watches with ENOSPC; a failed command changes nothing.
+ * A pid is decimal; start and len are decimal or 0x-prefixed hex (a leading 0 is not octal:
+ * "010" is 10; no sign). Malformed commands fail with EINVAL, an unknown pid with ESRCH, too
+ * many watches with ENOSPC; a failed command changes nothing.
  * Reading control returns the commands that recreate the current scope and watches.
  *
  * snapshot (0600): the sharing snapshot of one process or of a process tree. Adding this file
@@ -51,8 +52,9 @@
  *   optional trailing newline allowed:
  *	pid <PID> [<START> <END>]	one process (a thread group ID)
  *	tree <PID> [<START> <END>]	PID and all its live descendants
- *   START and END (decimal or 0x-hex, page aligned, START < END) restrict the walk to the
- *   virtual address range [START, END) of every member.
+ *   PID is decimal; START and END (decimal or 0x-hex, read as control reads them, page
+ *   aligned, START < END) restrict the walk to the virtual address range [START, END) of
+ *   every member.
  *
  *   The report is text, one record per line, fields separated by one space, every count in
  *   pages of page_size bytes unless the name ends in _bytes:
@@ -150,6 +152,11 @@ enum cowstat_region {
 #define COWSTAT_SNAPSHOT_FORMAT		1
 #define COWSTAT_SNAPSHOT_CMD_MAX	128
 #define COWSTAT_SNAPSHOT_MATRIX_MAX	64
+/*
+ * Largest value of the module parameter snapshot_max_frames: INT_MAX / 16, the kept mappings'
+ * array (16 bytes each, and a second one as large to sort them) below 2 GiB.
+ */
+#define COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT	134217727UL
 #define COWSTAT_SNAPSHOT_PROC_COLUMNS \
 	"pid ppid region anon shared shared_family shared_outside exclusive zero " \
 	"file_uncopied file_copied thp thp_shared ksm swap"

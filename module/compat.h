@@ -12,6 +12,7 @@
 #include <linux/version.h>
 #include <linux/ftrace.h>
 #include <linux/mm.h>
+#include <linux/mm_inline.h>
 #include <linux/pgtable.h>
 #include <linux/sched.h>
 #include <linux/sched/coredump.h>
@@ -128,6 +129,28 @@ static inline bool cowstat_dumpable(struct task_struct *task, struct user_namesp
 #else
 #define COWSTAT_TP_EXIT_PROTO	struct task_struct *p
 #endif
+
+/*
+ * Is the non-present, non-none @pte a page of the process kept elsewhere: a swap entry (the
+ * page swapped out) or a migration entry (the page being moved)? Not for the other kinds,
+ * which the snapshot counts nowhere: pte markers (a userfaultfd write-protect marker on a
+ * page never populated, UFFDIO_POISON, MADV_GUARD_INSTALL), device-private and
+ * device-exclusive entries, hardware-poisoned pages. 7.x classifies entries with the softleaf
+ * API of linux/leafops.h, which its linux/mm_inline.h includes (so _LINUX_LEAFOPS_H tells);
+ * 6.x decodes a swp_entry_t, whose type is a swap file's below MAX_SWAPFILES.
+ */
+static inline bool cowstat_pte_is_swap(pte_t pte)
+{
+#ifdef _LINUX_LEAFOPS_H
+	softleaf_t entry = softleaf_from_pte(pte);
+
+	return softleaf_is_swap(entry) || softleaf_is_migration(entry);
+#else
+	swp_entry_t entry = pte_to_swp_entry(pte);
+
+	return !non_swap_entry(entry) || is_migration_entry(entry);
+#endif
+}
 
 /* One lockless read of a pmd entry; the caller rechecks it under the page table lock. */
 static inline pmd_t cowstat_pmdp_get(pmd_t *pmd)

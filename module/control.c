@@ -15,20 +15,28 @@
 
 #define COWSTAT_MAX_ARGS	4
 
-/* kstrto*() report overflow as -ERANGE; to a writer every malformed number is -EINVAL. */
-static int parse_pid(const char *s, pid_t *pid)
+/*
+ * Numbers in commands (control and snapshot): a pid is decimal digits only, and leading
+ * zeros do not make it octal ("010" is pid 10); an address or a length is decimal the same
+ * way, or 0x-prefixed hex. No sign, no space. kstrto*() alone would take a '+' and, with
+ * base 0, read "010" as octal 8; it reports overflow as -ERANGE. To a writer every malformed
+ * number is -EINVAL.
+ */
+int cowstat_parse_pid(const char *s, pid_t *pid)
 {
 	int v;
 
-	if (kstrtoint(s, 0, &v) || v <= 0)
+	if (!isdigit(*s) || kstrtoint(s, 10, &v) || v <= 0)
 		return -EINVAL;
 	*pid = v;
 	return 0;
 }
 
-static int parse_ulong(const char *s, unsigned long *v)
+int cowstat_parse_ulong(const char *s, unsigned long *v)
 {
-	return kstrtoul(s, 0, v) ? -EINVAL : 0;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return isxdigit(s[2]) && !kstrtoul(s + 2, 16, v) ? 0 : -EINVAL;
+	return isdigit(*s) && !kstrtoul(s, 10, v) ? 0 : -EINVAL;
 }
 
 static int cowstat_command(int argc, char **argv)
@@ -43,11 +51,11 @@ static int cowstat_command(int argc, char **argv)
 	if (argc == 2 && !strcmp(argv[0], "scope")) {
 		if (!strcmp(argv[1], "all"))
 			return cowstat_scope_set(0);
-		return parse_pid(argv[1], &pid) ? : cowstat_scope_set(pid);
+		return cowstat_parse_pid(argv[1], &pid) ? : cowstat_scope_set(pid);
 	}
 	if (argc == 4 && !strcmp(argv[0], "watch")) {
-		if (parse_pid(argv[1], &pid) || parse_ulong(argv[2], &start) ||
-		    parse_ulong(argv[3], &len))
+		if (cowstat_parse_pid(argv[1], &pid) || cowstat_parse_ulong(argv[2], &start) ||
+		    cowstat_parse_ulong(argv[3], &len))
 			return -EINVAL;
 		return cowstat_watch_add(pid, start, len);
 	}
@@ -56,7 +64,7 @@ static int cowstat_command(int argc, char **argv)
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[0], "unwatch")) {
-		if (parse_pid(argv[1], &pid) || parse_ulong(argv[2], &start))
+		if (cowstat_parse_pid(argv[1], &pid) || cowstat_parse_ulong(argv[2], &start))
 			return -EINVAL;
 		return cowstat_watch_del(pid, start);
 	}

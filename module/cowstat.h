@@ -110,10 +110,16 @@ extern const struct file_operations cowstat_procs_fops;
 extern const struct file_operations cowstat_regions_fops;
 extern const struct file_operations cowstat_summary_fops;
 
-/* control.c: the control file, and reading a command written to any debugfs file. */
+/*
+ * control.c: the control file, and reading a command written to any debugfs file and the
+ * numbers in it: pids decimal, addresses and lengths decimal or 0x hex (never octal); 0 or
+ * -EINVAL.
+ */
 extern const struct file_operations cowstat_control_fops;
 ssize_t cowstat_read_command(char *buf, size_t size, const char __user *ubuf, size_t count,
 			     const loff_t *ppos);
+int cowstat_parse_pid(const char *s, pid_t *pid);
+int cowstat_parse_ulong(const char *s, unsigned long *v);
 
 /* debugfs.c: the user-visible files; removed first on unload. */
 int cowstat_debugfs_init(void);

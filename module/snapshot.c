@@ -42,10 +42,37 @@ module_param(snapshot_max_members, uint, 0644);
 MODULE_PARM_DESC(snapshot_max_members,
 		 "Most processes in one snapshot; more gives E2BIG (default 1024, at most 65535)");
 
+/*
+ * The kept mappings are one kvmalloc'd array, and the radix sort needs a second one as large:
+ * each must stay within INT_MAX bytes, beyond which kvmalloc() does not fail quietly but
+ * warns (a panic with panic_on_warn). Writes outside 0..COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT
+ * fail with -EINVAL, and so does loading the module with such a value. Written under the
+ * kernel's parameter lock (sysfs) or before init; read once per snapshot with READ_ONCE().
+ */
 static unsigned long snapshot_max_frames = 1UL << 22;
-module_param(snapshot_max_frames, ulong, 0644);
+
+static int cowstat_max_frames_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned long v;
+
+	BUILD_BUG_ON(COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT * sizeof(struct cowstat_frame) > INT_MAX);
+	if (kstrtoul(val, 0, &v) || v > COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT) {
+		pr_err("snapshot_max_frames: not a number from 0 to %lu\n",
+		       COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT);
+		return -EINVAL;
+	}
+	WRITE_ONCE(*(unsigned long *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops cowstat_max_frames_ops = {
+	.set = cowstat_max_frames_set,
+	.get = param_get_ulong,
+};
+
+module_param_cb(snapshot_max_frames, &cowstat_max_frames_ops, &snapshot_max_frames, 0644);
 MODULE_PARM_DESC(snapshot_max_frames,
-		 "Most anonymous page mappings kept for the final sort (those not settled at their address), 16 bytes each; more gives E2BIG (default 4194304)");
+		 "Most anonymous page mappings kept for the final sort (those not settled at their address), 16 bytes each; more gives E2BIG (default 4194304, at most 134217727)");
 
 /* The result of one snapshot, kept until the next write or the close. */
 struct cowstat_report {
@@ -588,7 +615,7 @@ static int cowstat_take(struct file *file, pid_t pid, bool tree, unsigned long s
 	struct cowstat_snap snap = {
 		.start = start,
 		.end = end,
-		.max_frames = snapshot_max_frames,
+		.max_frames = READ_ONCE(snapshot_max_frames),
 	};
 	struct cowstat_acct acct = { };
 	struct cowstat_report *r;
@@ -674,7 +701,8 @@ out:
 
 /*
  * "pid|tree <PID> [<START> <END>]", as read by cowstat_read_command(). Strict: one space
- * between words, page-aligned START < END.
+ * between words, page-aligned START < END; numbers as the control file reads them
+ * (cowstat_parse_pid(), cowstat_parse_ulong()).
  */
 static int cowstat_parse(char *buf, pid_t *pid, bool *tree, unsigned long *start,
 			 unsigned long *end)
@@ -697,17 +725,15 @@ static int cowstat_parse(char *buf, pid_t *pid, bool *tree, unsigned long *start
 		*tree = true;
 	else
 		return -EINVAL;
-	ret = kstrtoint(word[1], 10, pid);
+	ret = cowstat_parse_pid(word[1], pid);
 	if (ret)
 		return ret;
-	if (*pid <= 0)
-		return -EINVAL;
 	*start = 0;
 	*end = ULONG_MAX;
 	if (n == 4) {
-		ret = kstrtoul(word[2], 0, start);
+		ret = cowstat_parse_ulong(word[2], start);
 		if (!ret)
-			ret = kstrtoul(word[3], 0, end);
+			ret = cowstat_parse_ulong(word[3], end);
 		if (ret)
 			return ret;
 		if (*start >= *end || !PAGE_ALIGNED(*start) || !PAGE_ALIGNED(*end))

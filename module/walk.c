@@ -113,7 +113,7 @@ static void cowstat_walk_ptes(struct cowstat_walk *w, pte_t *ptep, unsigned long
 			if (pte_none(pte))
 				continue;
 			if (!pte_present(pte)) {
-				swap++;
+				swap += cowstat_pte_is_swap(pte);
 				continue;
 			}
 			pfn = pte_pfn(pte);

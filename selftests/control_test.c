@@ -250,4 +250,62 @@ TEST_F(control, good_commands_and_readback)
 	EXPECT_STREQ(want, now);
 }
 
+/*
+ * Numbers: a pid is decimal digits, and leading zeros do not make it octal ("00<pid>" is
+ * <pid>); an address or a length is decimal the same way, or 0x hex; no sign. The snapshot
+ * file reads its numbers as control does. (control used to read them with base 0, so that
+ * "010" was 8, and a snapshot pid that overflowed gave ERANGE.)
+ */
+TEST_F(control, numbers_decimal_never_octal)
+{
+	char now[4096], want[256], rep[8192], cmd[128];
+	unsigned long a = (unsigned long)buf;
+	pid_t me = self->self;
+
+	/* The same scope as the setup's "scope <pid>": control reads back the same. */
+	EXPECT_EQ(0, cowstat_control("scope 00%d", me));
+	ASSERT_EQ(0, cowstat_read_file(COWSTAT_FILE_CONTROL, now, sizeof(now)));
+	EXPECT_STREQ(self->control, now);
+
+	/* Addresses and lengths in decimal with leading zeros: 04096 is 0x1000. */
+	ASSERT_EQ(0, cowstat_control("unwatch %d %p", me, buf));
+	EXPECT_EQ(0, cowstat_control("watch 0%d 0%lu 04096", me, a));
+	ASSERT_EQ(0, cowstat_read_file(COWSTAT_FILE_CONTROL, now, sizeof(now)));
+	snprintf(want, sizeof(want), "scope %d\nwatch %d %p 0x1000\n", me, me, buf);
+	EXPECT_STREQ(want, now);
+	EXPECT_EQ(0, cowstat_control("unwatch 0%d 00%lu", me, a));
+	EXPECT_EQ(0, cowstat_control("watch %d 0X%lX 0x1000", me, a));
+	EXPECT_EQ(0, cowstat_control("unwatch %d %lu", me, a));
+
+	/* Signs, hex pids, and hex without digits are malformed. */
+	EXPECT_EQ(-EINVAL, cowstat_control("scope +%d", me));
+	EXPECT_EQ(-EINVAL, cowstat_control("scope 0x%x", me));
+	EXPECT_EQ(-EINVAL, cowstat_control("scope -0"));
+	EXPECT_EQ(-EINVAL, cowstat_control("watch %d +%lu 4096", me, a));
+	EXPECT_EQ(-EINVAL, cowstat_control("watch %d 0x+%lx 4096", me, a));
+	EXPECT_EQ(-EINVAL, cowstat_control("watch %d %p 0x", me, buf));
+	EXPECT_EQ(-EINVAL, cowstat_control("watch %d %p 08x", me, buf));
+	ASSERT_EQ(0, cowstat_read_file(COWSTAT_FILE_CONTROL, now, sizeof(now)));
+	snprintf(want, sizeof(want), "scope %d\n", me);
+	EXPECT_STREQ(want, now);
+
+	/* The snapshot: the same pid and range, written with leading zeros. */
+	snprintf(cmd, sizeof(cmd), "pid 0%d 0%lu 0%lu", me, a, a + npages * PAGE);
+	ASSERT_EQ(0, cowstat_snapshot(cmd, rep, sizeof(rep))) TH_LOG("%s", cmd);
+	EXPECT_EQ(me, cowstat_report_word(rep, "target pid", 2));
+	EXPECT_EQ(a, cowstat_report_word(rep, "range", 1));
+	EXPECT_EQ(a + npages * PAGE, cowstat_report_word(rep, "range", 2));
+	EXPECT_EQ(npages, cowstat_snap_proc(rep, me, "all", "anon"));
+	snprintf(cmd, sizeof(cmd), "pid +%d", me);
+	EXPECT_EQ(-EINVAL, cowstat_snapshot(cmd, rep, sizeof(rep)));
+	snprintf(cmd, sizeof(cmd), "pid 0x%x", me);
+	EXPECT_EQ(-EINVAL, cowstat_snapshot(cmd, rep, sizeof(rep)));
+	EXPECT_EQ(-EINVAL, cowstat_snapshot("pid 99999999999999999999", rep, sizeof(rep)));
+	EXPECT_EQ(-EINVAL, cowstat_snapshot("tree 2147483648", rep, sizeof(rep)));
+	snprintf(cmd, sizeof(cmd), "pid %d +%lu %#lx", me, a, a + PAGE);
+	EXPECT_EQ(-EINVAL, cowstat_snapshot(cmd, rep, sizeof(rep)));
+	snprintf(cmd, sizeof(cmd), "pid %d %#lx 0x", me, a);
+	EXPECT_EQ(-EINVAL, cowstat_snapshot(cmd, rep, sizeof(rep)));
+}
+
 TEST_HARNESS_MAIN

@@ -19,16 +19,23 @@
 #include "kselftest_harness.h"
 #include "cowstat_test.h"
 
-static int load(const char *ko)
+static int load_with(const char *ko, const char *params)
 {
 	int fd = open(ko, O_RDONLY | O_CLOEXEC);
-	int ret;
+	int ret, err;
 
 	if (fd < 0)
 		return -1;
-	ret = syscall(SYS_finit_module, fd, "", 0);
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
 	close(fd);
+	errno = err;
 	return ret;
+}
+
+static int load(const char *ko)
+{
+	return load_with(ko, "");
 }
 
 static int unload(void)
@@ -94,6 +101,31 @@ TEST_F(lifecycle, load_version_unload)
 	ASSERT_EQ(0, load(self->ko)) TH_LOG("reload: %s", strerror(errno));
 	ASSERT_EQ(0, cowstat_read_file(COWSTAT_FILE_VERSION, buf, sizeof(buf)));
 	EXPECT_STREQ(expect, buf);
+	ASSERT_EQ(0, unload());
+}
+
+/*
+ * A load with snapshot_max_frames above COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT is refused with
+ * EINVAL (nothing is created); at the limit it loads and keeps the value.
+ */
+TEST_F(lifecycle, max_frames_refused_at_load)
+{
+	char params[64];
+	struct stat st;
+
+	snprintf(params, sizeof(params), "snapshot_max_frames=%lu",
+		 COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT + 1);
+	EXPECT_EQ(-1, load_with(self->ko, params));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, stat(COWSTAT_DEBUGFS_DIR, &st));
+	EXPECT_EQ(-1, load_with(self->ko, "snapshot_max_frames=18446744073709551616"));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, stat(COWSTAT_DEBUGFS_DIR, &st));
+
+	snprintf(params, sizeof(params), "snapshot_max_frames=%lu",
+		 COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT);
+	ASSERT_EQ(0, load_with(self->ko, params)) TH_LOG("finit_module: %s", strerror(errno));
+	EXPECT_EQ(COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT, cowstat_param_get("snapshot_max_frames"));
 	ASSERT_EQ(0, unload());
 }
 

@@ -513,6 +513,38 @@ TEST_F(snap, max_frames_e2big)
 	end_sharers(&c, 1, go);
 }
 
+/*
+ * snapshot_max_frames has an upper bound, COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT (INT_MAX / 16:
+ * the kept mappings' array below 2 GiB, where kvmalloc() would warn): a write above it, or
+ * of no number, fails with EINVAL and keeps the value; the bound itself and 0 are taken.
+ */
+TEST_F(snap, max_frames_bounds)
+{
+	const unsigned long long lim = COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT;
+	long long old = cowstat_param_get("snapshot_max_frames");
+	int fd;
+
+	ASSERT_EQ(134217727, lim);
+	ASSERT_LT(0, old);
+	EXPECT_EQ(-EINVAL, cowstat_param_set("snapshot_max_frames", lim + 1));
+	EXPECT_EQ(old, cowstat_param_get("snapshot_max_frames"));
+	EXPECT_EQ(-EINVAL, cowstat_param_set("snapshot_max_frames", 1LL << 40));
+	EXPECT_EQ(-EINVAL, cowstat_param_set("snapshot_max_frames", -1));
+	fd = open(COWSTAT_PARAMS "snapshot_max_frames", O_WRONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, write(fd, "18446744073709551615", 20));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, write(fd, "many", 4));
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+	EXPECT_EQ(old, cowstat_param_get("snapshot_max_frames"));
+	EXPECT_EQ(0, cowstat_param_set("snapshot_max_frames", lim));
+	EXPECT_EQ(lim, cowstat_param_get("snapshot_max_frames"));
+	EXPECT_EQ(0, cowstat_param_set("snapshot_max_frames", 0));
+	EXPECT_EQ(0, cowstat_param_get("snapshot_max_frames"));
+	ASSERT_EQ(0, cowstat_param_set("snapshot_max_frames", old));
+}
+
 #define SLOW_SIZE	(2UL << 30)
 #define SLOW_MEMBERS	32
 

@@ -5,6 +5,12 @@
  * /proc/kpagecount says how many mappings its frame has (shared: more than one) and
  * /proc/kpageflags whether it is the zero page; frames are collected to count the distinct
  * ones and the pairwise overlap. Otherwise bit 56 says whether it is mapped exclusively.
+ *
+ * The zero pages count too, as the module counts them. The 4 KiB one has no struct page in
+ * pagemap's eyes and reads as anonymous; the huge zero page, mapped by a PMD, is a page that
+ * is not anonymous, so pagemap sets bit 61 for it as for a page cache page (6.1, 6.12). As
+ * root, /proc/kpageflags tells it apart (KPF_ZERO_PAGE); without root, a non-anonymous page
+ * in an anonymous mapping can only be the huge zero page (the module's rule, walk.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -95,26 +101,37 @@ static int read_u64_at(int fd, u64 index, u64 *v)
 	return pread(fd, v, sizeof(*v), index * sizeof(*v)) == sizeof(*v) ? 0 : -1;
 }
 
-/* Classify one pagemap entry of an anonymous present page. */
-static int account(struct pm_ctx *c, u64 e, struct cowstat_share_counts *r,
+/*
+ * Classify one pagemap entry of a present page of a private mapping (@anon_vma: one without a
+ * file). Page cache pages are not counted; anonymous pages and the zero pages are.
+ */
+static int account(struct pm_ctx *c, u64 e, int anon_vma, struct cowstat_share_counts *r,
 		   struct frames *f)
 {
 	u64 pfn = e & PM_PFN_MASK, count, flags;
 
-	r->mapped++;
 	if (!c->use_frames) {
+		if ((e & PM_FILE) && !anon_vma)
+			return 0;
+		r->mapped++;
 		if (e & PM_EXCLUSIVE)
 			r->exclusive++;
 		else
 			r->shared++;
 		return 0;
 	}
-	if (read_u64_at(c->kpageflags, pfn, &flags) || read_u64_at(c->kpagecount, pfn, &count))
+	if (read_u64_at(c->kpageflags, pfn, &flags))
 		return -1;
 	if (flags & KPF_ZERO_PAGE) {
+		r->mapped++;
 		r->zero++;
 		return 0;
 	}
+	if (e & PM_FILE)
+		return 0;
+	if (read_u64_at(c->kpagecount, pfn, &count))
+		return -1;
+	r->mapped++;
 	if (count > 1)
 		r->shared++;
 	else
@@ -123,7 +140,7 @@ static int account(struct pm_ctx *c, u64 e, struct cowstat_share_counts *r,
 }
 
 /* One mapping [start, end): add its pages to r. 0, -ESRCH if the process went away. */
-static int scan_vma(struct pm_ctx *c, int pm, u64 start, u64 end,
+static int scan_vma(struct pm_ctx *c, int pm, u64 start, u64 end, int anon_vma,
 		    struct cowstat_share_counts *r, struct frames *f)
 {
 	u64 buf[PM_BATCH], page = start / COWSTAT_PAGE_SIZE, last = end / COWSTAT_PAGE_SIZE;
@@ -136,9 +153,9 @@ static int scan_vma(struct pm_ctx *c, int pm, u64 start, u64 end,
 			return -ESRCH;
 		n /= sizeof(u64);
 		for (i = 0; i < (size_t)n; i++) {
-			if (!(buf[i] & PM_PRESENT) || (buf[i] & PM_FILE))
+			if (!(buf[i] & PM_PRESENT))
 				continue;
-			if (account(c, buf[i], r, f))
+			if (account(c, buf[i], anon_vma, r, f))
 				return -EIO;
 		}
 		page += n;
@@ -186,10 +203,11 @@ static int scan_proc(struct pm_ctx *c, struct cowstat_share_proc *p, struct fram
 			continue;
 		if (m.perms[3] != 'p' || !strcmp(m.name, "[vsyscall]"))
 			continue;
-		r = scan_vma(c, pm, m.start, m.end, &rc, f);
+		rg = cowstat_pagemap_region(m.name);
+		r = scan_vma(c, pm, m.start, m.end,
+			     rg != COWSTAT_REGION_FILE && rg != COWSTAT_REGION_OTHER, &rc, f);
 		if (r)
 			break;
-		rg = cowstat_pagemap_region(m.name);
 		add_counts(&p->region[rg], &rc);
 		add_counts(&p->total, &rc);
 	}
