@@ -186,13 +186,17 @@ static void report_counts(const char *rep, char *out, size_t size)
 	}
 }
 
-/* A frozen family: a root with 64 written pages and a child that rewrote 16 of them. */
+/*
+ * A frozen family: a root with 64 written pages and a child that rewrote 16 of them, both
+ * waiting (the root says so once the child has) until @go's write end closes.
+ */
 static pid_t family_start(int go[2])
 {
+	int ready[2];
 	pid_t root;
 	char c;
 
-	if (pipe(go))
+	if (pipe(go) || pipe(ready))
 		return -1;
 	root = fork();
 	if (root == 0) {
@@ -200,21 +204,30 @@ static pid_t family_start(int go[2])
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 		close(go[1]);
+		close(ready[0]);
 		if (buf == MAP_FAILED)
 			_exit(1);
 		memset(buf, 1, 64 * PAGE);
 		if (fork() == 0) {
 			memset(buf, 2, 16 * PAGE);
+			if (write(ready[1], "c", 1) != 1)
+				_exit(1);
 			while (read(go[0], &c, 1) > 0)
 				;
 			_exit(0);
 		}
+		if (write(ready[1], "r", 1) != 1)
+			_exit(1);
 		while (read(go[0], &c, 1) > 0)
 			;
 		wait(NULL);
 		_exit(0);
 	}
 	close(go[0]);
+	close(ready[1]);
+	if (root < 0 || read(ready[0], &c, 1) != 1 || read(ready[0], &c, 1) != 1)
+		root = -1;
+	close(ready[0]);
 	return root;
 }
 
@@ -234,7 +247,6 @@ TEST_F_TIMEOUT(inject, snapshot_allocations_fail, 300)
 
 	root = family_start(go);
 	ASSERT_LT(0, root);
-	usleep(200000 * cowstat_time_scale());
 	snprintf(cmd, sizeof(cmd), "tree %d", root);
 	ASSERT_EQ(0, cowstat_snapshot(cmd, self->ref, 1 << 20));
 	report_counts(self->ref, ref_counts, sizeof(ref_counts));
@@ -337,8 +349,11 @@ TEST_F(inject, record_allocations_fail_counted)
 	memset(buf, 1, k * PAGE);
 	memset(src, 2, k * PAGE);
 	memset(stack, 0, stack_size);
+	/* glibc registers 32 bytes (struct rseq) and may say less in __rseq_size (20). */
 	if (__rseq_size && syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset,
-				   __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
+				   32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) &&
+	    syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, __rseq_size,
+		    RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
 		SKIP(return, "cannot unregister rseq: %s", strerror(errno));
 
 	nomem = cowstat_summary_value("procs_nomem");
