@@ -13,6 +13,7 @@
 #                             (scripts/debug-kernel.sh: KASAN, lockdep, kmemleak, fault injection)
 #   make style / make check   checkpatch --strict / sparse (C=2) for the selected kernel
 #   make bench                COW fault overhead in QEMU: no module, cowstat, bpftrace (not a test)
+#   make bench-file           the same for file faults (read, MAP_SHARED first write)
 #   make demo                 the README main job: cowstat run on a pre-fork workload, in QEMU
 #   make install              cowstat, its man page and bash completion under PREFIX
 #   make bench-snapshot       time the sharing snapshot against smem and a pagemap scan (guest)
@@ -64,7 +65,7 @@ KSFT := .cache/linux-tools
 BENCH_TOOLS := bench/cowbench bench/pagemap-scan bench/cowfamily
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
 
-.PHONY: all module tool selftests setup test test-debug style check clean install bench bench-snapshot bench-trace demo
+.PHONY: all module tool selftests setup test test-debug style check clean install bench bench-snapshot bench-trace bench-file demo
 
 all: module tool
 
@@ -100,6 +101,11 @@ $(BENCH_TOOLS): bench/%: bench/%.c
 # The trace event's cost per fault, disabled and with "cowstat trace" reading (not a test).
 bench-trace:
 	@CONFIGS="none cowstat trace" REPS=$${REPS:-5} scripts/bench.sh
+
+# What the probes cost file faults (a read fault, a MAP_SHARED first write), against no module
+# and a bpftrace kprobe + kretprobe on finish_fault (not a test).
+bench-file:
+	@MODES="file-read shared-first-write anon" scripts/bench.sh
 
 # Times the sharing snapshot against smem and bench/pagemap-scan in a guest (not a test).
 bench-snapshot: tool $(BENCH_TOOLS)
