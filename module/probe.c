@@ -6,7 +6,7 @@
  * return: return probes cost more than everything else together, and a fault the kernel
  * retries (VM_FAULT_RETRY, e.g. 6.12's per-VMA-lock faults that need an anon_vma) never gets
  * that far, so each user-visible fault is counted once. One ftrace_ops callback
- * (Documentation/trace/ftrace-uses.rst) traces three functions that start with an fentry call;
+ * (Documentation/trace/ftrace-uses.rst) traces four functions that start with an fentry call;
  * their addresses come from kprobes that are registered disabled, only to resolve the names.
  * The two that settle copies and reuses, ptep_clear_flush() and ptep_set_access_flags(), are
  * defined outside mm/memory.c (mm/pgtable-generic.c, arch/x86/mm/pgtable.c), so no build
@@ -25,6 +25,9 @@
  *    the very pte) connects the two, and tells this call from the function's other callers.
  *    An unshare that finds the page its own after all (its sharer exited) returns before
  *    wp_page_reuse(): it copies nothing, changes nothing, and is not counted.
+ *  - finish_fault: the first write to a MAP_PRIVATE file page that was not mapped yet never
+ *    reaches do_wp_page(); do_cow_fault() copies the page, then installs it through
+ *    finish_fault(), at whose entry the copy is counted.
  *
  * do_wp_page and ptep_clear_flush are needed to count anything; a kernel without one of the
  * others loads, says at load time which faults it cannot see, and the summary file says it
@@ -34,12 +37,10 @@
  * the task may have slept and moved to another CPU in between: such faults, rare, wait in a
  * small table of pending unshares, looked up only while it is not empty.
  *
- * Three return probes (kretprobes) remain, off the 4 KiB COW path:
+ * Two return probes (kretprobes) remain, off the 4 KiB COW path:
  *  - do_huge_pmd_wp_page: PMD-mapped THP reused whole, or split (VM_FAULT_FALLBACK; a 4 KiB
  *    do_wp_page() fault follows and is counted on its own), or (7.x) the huge zero page
  *    replaced whole by a new THP.
- *  - finish_fault: the first write to a MAP_PRIVATE file page that was not mapped yet never
- *    reaches do_wp_page(); do_cow_fault() installs the copy through finish_fault().
  *  - finish_mkwrite_fault: a shared-mapping write whose ->page_mkwrite() succeeded, counted
  *    only if it made the pte writable (not when another thread's write did first).
  *
@@ -56,6 +57,7 @@
 #include <linux/ptrace.h>
 #include <linux/seq_file.h>
 #include <linux/spinlock.h>
+#include <linux/trace_recursion.h>
 
 #include "classify.h"
 #include "compat.h"
@@ -253,9 +255,10 @@ static void pending_forget_current(void)
 
 /*
  * The ftrace callbacks. Ftrace does not protect them against recursion (no
- * FTRACE_OPS_FL_RECURSION, which would cost a wrapper). All three run under the page table
- * lock, so with preemption disabled (the target kernels are not PREEMPT_RT), and a per-CPU
- * flag is enough. Nothing they call is traced by them, so a refusal, counted as missed, would
+ * FTRACE_OPS_FL_RECURSION, which would cost a wrapper). Three run under the page table lock,
+ * so with preemption disabled (the target kernels are not PREEMPT_RT), and a per-CPU flag is
+ * enough; finish_fault() runs preemptible and takes the ftrace trylock, which also disables
+ * preemption. Nothing they call is traced by them, so a refusal, counted as missed, would
  * mean another tracer made it happen.
  */
 /* One traced function, and the calls to it that a callback could not handle. */
@@ -270,14 +273,17 @@ struct cowstat_hook {
 static const char *const wp_names[] = { "do_wp_page", NULL };
 static const char *const copy_names[] = { "ptep_clear_flush", NULL };
 static const char *const access_names[] = { "ptep_set_access_flags", NULL };
+static const char *const ff_names[] = { "finish_fault", NULL };
 
-enum { HOOK_WP, HOOK_COPY, HOOK_ACCESS, NR_HOOKS };
+enum { HOOK_WP, HOOK_COPY, HOOK_ACCESS, HOOK_FF, NR_HOOKS };
 
 static struct cowstat_hook cowstat_hooks[NR_HOOKS] = {
 	[HOOK_WP] = { .names = wp_names },
 	[HOOK_COPY] = { .names = copy_names },
 	[HOOK_ACCESS] = { .names = access_names,
 			  .blind = "reuse: pages the kernel had to check before reusing them" },
+	[HOOK_FF] = { .names = ff_names,
+		      .blind = "file: first writes to private file pages not mapped yet" },
 };
 
 /* This CPU's slot, marked busy; NULL if it already was (recursion). Page table lock held. */
@@ -436,7 +442,37 @@ static void pte_reused(struct cowstat_hook *h, struct ftrace_regs *fregs)
 }
 
 /*
- * One ftrace_ops for the three functions: each ftrace_ops costs its own RCU-tasks grace
+ * finish_fault(vmf) runs for every file fault that maps a page; only a write to a private
+ * mapping is ours. do_cow_fault() (inlined into do_fault() everywhere) calls it only after it
+ * has copied the page cache page into a new anonymous folio, so at entry the copy is made:
+ * counted as file. If finish_fault() then cannot install it (another thread of the process
+ * mapped the page first, VM_FAULT_NOPAGE; no memory for a page table) the copy is thrown
+ * away, but it was made. A return probe here cost every file fault 243-320 instructions (11
+ * to 14% of a read fault, bench-file); this callback 57-68 (Documentation/cowstat.rst).
+ * finish_fault() runs preemptible and may sleep: the ftrace recursion lock disables
+ * preemption for the count.
+ */
+static void ff_entry(struct cowstat_hook *h, unsigned long parent_ip, struct ftrace_regs *fregs)
+{
+	struct vm_fault *vmf = (struct vm_fault *)cowstat_ftrace_arg(fregs, 0);
+	struct vm_area_struct *vma = vmf->vma;
+	struct cowstat_fault f;
+	int bit;
+
+	if (!(vmf->flags & FAULT_FLAG_WRITE) || (vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
+		return;
+	bit = ftrace_test_recursion_trylock(h->ip, parent_ip);
+	if (bit < 0) {
+		atomic_long_inc(&h->missed);
+		return;
+	}
+	if (fault_start(&f, vmf))
+		fault_end(&f, 0, COWSTAT_FILE);
+	ftrace_test_recursion_unlock(bit);
+}
+
+/*
+ * One ftrace_ops for the four functions: each ftrace_ops costs its own RCU-tasks grace
  * periods when it is unregistered, which made unloading under load slow. Its trampoline
  * calls cowstat_ftrace() directly, with the traced function's fentry address.
  */
@@ -449,6 +485,8 @@ static void notrace cowstat_ftrace(unsigned long ip, unsigned long parent_ip,
 		copy_installed(&cowstat_hooks[HOOK_COPY], parent_ip, fregs);
 	else if (ip == cowstat_hooks[HOOK_ACCESS].ip)
 		pte_reused(&cowstat_hooks[HOOK_ACCESS], fregs);
+	else if (ip == cowstat_hooks[HOOK_FF].ip)
+		ff_entry(&cowstat_hooks[HOOK_FF], parent_ip, fregs);
 }
 
 static struct ftrace_ops cowstat_ops = { .func = cowstat_ftrace };
@@ -492,40 +530,10 @@ static int thp_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	return 0;
 }
 
-/* finish_fault() runs for every file fault: only private writes arm the return probe. */
-static int ff_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct cowstat_fault *f = (struct cowstat_fault *)ri->data;
-	struct vm_fault *vmf = (struct vm_fault *)regs_get_kernel_argument(regs, 0);
-
-	if (!(vmf->flags & FAULT_FLAG_WRITE) || (vmf->vma->vm_flags & (VM_SHARED | VM_MAYSHARE)))
-		return 1;
-	return fault_start(f, vmf) ? 0 : 1;
-}
-
-static int ff_return(struct kretprobe_instance *ri, struct pt_regs *regs)
-{
-	struct cowstat_fault *f = (struct cowstat_fault *)ri->data;
-	vm_fault_t ret = (__force vm_fault_t)regs_return_value(regs);
-
-	/* VM_FAULT_NOPAGE: another fault mapped the page first and was counted itself. */
-	if (ret & VM_FAULT_NOPAGE)
-		return 0;
-	fault_end(f, ret, ret & VM_FAULT_ERROR ? COWSTAT_OTHER : COWSTAT_FILE);
-	return 0;
-}
-
 static struct kretprobe cowstat_krp_thp = {
 	.kp.symbol_name = "do_huge_pmd_wp_page",
 	.entry_handler = thp_entry,
 	.handler = thp_return,
-	.data_size = sizeof(struct cowstat_fault),
-};
-
-static struct kretprobe cowstat_krp_ff = {
-	.kp.symbol_name = "finish_fault",
-	.entry_handler = ff_entry,
-	.handler = ff_return,
 	.data_size = sizeof(struct cowstat_fault),
 };
 
@@ -562,13 +570,11 @@ static struct kretprobe cowstat_krp_mkwrite = {
 	.data_size = sizeof(struct cowstat_fault),
 };
 
-static struct kretprobe *cowstat_krps[] = { &cowstat_krp_thp, &cowstat_krp_ff,
-					    &cowstat_krp_mkwrite };
+static struct kretprobe *cowstat_krps[] = { &cowstat_krp_thp, &cowstat_krp_mkwrite };
 
 /* What goes uncounted without each return probe (same order). */
 static const char *const cowstat_krp_blind[] = {
 	"thp_reuse, thp_split, thp_zero",
-	"file: first writes to private file pages not mapped yet",
 	"shared: writes through ->page_mkwrite()",
 };
 
