@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/rseq.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cowstat.h>
@@ -68,6 +70,23 @@ static inline void cowstat_scale_timeouts(void)
 		return test_harness_run(argc, argv); \
 	}
 #endif
+
+/*
+ * Unregister glibc's rseq area for this thread: the kernel writes it (cpu_id) on the way back
+ * to user space after a migration or preemption, so a forked child that never writes its
+ * memory would still break COW on that page, sometimes. glibc registers 32 bytes (struct
+ * rseq) and may say less in __rseq_size (20). 0, or -1 with errno.
+ */
+static inline int cowstat_rseq_unregister(void)
+{
+	void *area = (char *)__builtin_thread_pointer() + __rseq_offset;
+
+	if (!__rseq_size)
+		return 0;
+	if (!syscall(SYS_rseq, area, 32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
+		return 0;
+	return syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) ? -1 : 0;
+}
 
 /* Read a whole file of the module's debugfs directory into buf (NUL-terminated). */
 static inline int cowstat_read_file(const char *name, char *buf, size_t size)

@@ -245,6 +245,15 @@ TEST_F_TIMEOUT(inject, snapshot_allocations_fail, 300)
 	long n, left;
 	pid_t root;
 
+	/*
+	 * The family shares its pages with this process until one of the two writes them: write
+	 * every buffer this test will fill before the fork, or its COW breaks here would move
+	 * pages of the family's from "shared" to "exclusive" between two snapshots.
+	 */
+	memset(ref_counts, 0, sizeof(ref_counts));
+	memset(counts, 0, sizeof(counts));
+	memset(self->ref, 0, 1 << 20);
+	memset(self->rep, 0, 1 << 20);
 	root = family_start(go);
 	ASSERT_LT(0, root);
 	snprintf(cmd, sizeof(cmd), "tree %d", root);
@@ -349,11 +358,7 @@ TEST_F(inject, record_allocations_fail_counted)
 	memset(buf, 1, k * PAGE);
 	memset(src, 2, k * PAGE);
 	memset(stack, 0, stack_size);
-	/* glibc registers 32 bytes (struct rseq) and may say less in __rseq_size (20). */
-	if (__rseq_size && syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset,
-				   32, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) &&
-	    syscall(SYS_rseq, (char *)__builtin_thread_pointer() + __rseq_offset, __rseq_size,
-		    RSEQ_FLAG_UNREGISTER, RSEQ_SIG))
+	if (cowstat_rseq_unregister())
 		SKIP(return, "cannot unregister rseq: %s", strerror(errno));
 
 	nomem = cowstat_summary_value("procs_nomem");

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -240,9 +241,11 @@ static int read_rows(const char *file, struct row *rows, int max, char *buf, siz
 /*
  * The root of the tree: a first child that writes nothing of its own and exits, then @n
  * children one after the other, each rewriting TREE_PAGES pages of the root's anonymous
- * mapping and exiting. The first child tells what fork() itself copies in the region "anon"
- * (glibc's thread control block, in memory ld.so mapped): every other child copies exactly
- * TREE_PAGES more there.
+ * mapping and exiting: every other child copies exactly TREE_PAGES more than the first in
+ * the region "anon". What a child writes besides must not depend on timing: glibc's fork()
+ * writes its thread control block (in memory ld.so mapped, "anon"), in the child or in the
+ * parent first, whichever runs first, and so does the kernel for rseq. So the root forks
+ * with the raw system calls, which write nothing but the stack, with rseq unregistered.
  */
 static void tree_root(int go, size_t n)
 {
@@ -250,20 +253,21 @@ static void tree_root(int go, size_t n)
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	char x;
 
-	if (buf == MAP_FAILED || madvise(buf, TREE_PAGES * PAGE, MADV_NOHUGEPAGE))
+	if (buf == MAP_FAILED || madvise(buf, TREE_PAGES * PAGE, MADV_NOHUGEPAGE) ||
+	    cowstat_rseq_unregister())
 		_exit(1);
 	memset(buf, 1, TREE_PAGES * PAGE);
 	if (read(go, &x, 1) != 0)
 		_exit(1);
 	for (size_t i = 0; i <= n; i++) {
-		pid_t c = fork();
+		long c = syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
 
 		if (c == 0) {
 			for (size_t p = 0; i && p < TREE_PAGES; p++)
-				buf[p * PAGE] = 2;
-			_exit(0);
+				((volatile char *)buf)[p * PAGE] = 2;
+			syscall(SYS_exit_group, 0);
 		}
-		if (c < 0 || waitpid(c, NULL, 0) != c)
+		if (c < 0 || syscall(SYS_wait4, c, NULL, 0, NULL) != c)
 			_exit(1);
 	}
 	_exit(0);

@@ -146,11 +146,11 @@ TEST_F(table, unload_reload_under_fault_load)
 			churn();
 		ASSERT_LT(0, churners[i]);
 	}
-	usleep(200000);
+	usleep(200000 * cowstat_time_scale());
 	for (i = 0; i < CYCLES; i++) {
 		ASSERT_EQ(0, unload()) TH_LOG("cycle %d: unload: %s", i, strerror(errno));
 		ASSERT_EQ(0, load(self->ko, "")) TH_LOG("cycle %d: load: %s", i, strerror(errno));
-		usleep(100000);
+		usleep(100000 * cowstat_time_scale());
 		/* The reloaded module counts the churn from scratch. */
 		EXPECT_LT(0, cowstat_summary_value("copy")) TH_LOG("cycle %d: nothing counted", i);
 	}
