@@ -593,19 +593,6 @@ TEST_F(cow, thp_split_and_reuse)
 	EXPECT_EQ(2048, anon_huge_kb(buf));
 }
 
-static int sysfs_word(const char *path, const char *word)
-{
-	char buf[256] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return strstr(buf, word) != NULL;
-}
-
 /*
  * Reading a THP-enabled region maps the huge zero page. A write to it either splits it and
  * zero-fills one 4 KiB page (6.x; 7.x when no THP can be allocated): thp_split, then zero; or
@@ -618,9 +605,9 @@ TEST_F(cow, huge_zero_page)
 	char *buf;
 	long kb;
 
-	if (!sysfs_word("/sys/kernel/mm/transparent_hugepage/use_zero_page", "1"))
+	if (!cowstat_sysfs_has("/sys/kernel/mm/transparent_hugepage/use_zero_page", "1"))
 		SKIP(return, "huge zero page disabled");
-	if (sysfs_word("/sys/kernel/mm/transparent_hugepage/enabled", "[never]"))
+	if (cowstat_sysfs_has("/sys/kernel/mm/transparent_hugepage/enabled", "[never]"))
 		SKIP(return, "THP disabled");
 	buf = map_thp(2);
 	ASSERT_NE(NULL, buf);

@@ -88,6 +88,48 @@ static inline int cowstat_rseq_unregister(void)
 	return syscall(SYS_rseq, area, __rseq_size, RSEQ_FLAG_UNREGISTER, RSEQ_SIG) ? -1 : 0;
 }
 
+/* finit_module of @ko with @params: 0, or -1 with errno (of the load, not of close). */
+static inline int cowstat_load(const char *ko, const char *params)
+{
+	int fd = open(ko, O_RDONLY | O_CLOEXEC);
+	int ret, err;
+
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
+	close(fd);
+	errno = err;
+	return ret;
+}
+
+/* rmmod waits for nothing: retry while a reader still holds one of the files open. */
+static inline int cowstat_unload(void)
+{
+	for (int i = 0; i < 100; i++) {
+		if (!syscall(SYS_delete_module, "cowstat", O_NONBLOCK))
+			return 0;
+		if (errno != EAGAIN && errno != EBUSY)
+			return -1;
+		usleep(10000);
+	}
+	return -1;
+}
+
+/* Whether the first line of a sysfs file @path contains @word (0 if it cannot be read). */
+static inline int cowstat_sysfs_has(const char *path, const char *word)
+{
+	char buf[256] = "";
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	return strstr(buf, word) != NULL;
+}
+
 /* Read a whole file of the module's debugfs directory into buf (NUL-terminated). */
 static inline int cowstat_read_file(const char *name, char *buf, size_t size)
 {

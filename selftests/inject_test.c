@@ -250,15 +250,6 @@ TEST_F_TIMEOUT(inject, snapshot_allocations_fail, 300)
 	long n, left;
 	pid_t root;
 
-	/*
-	 * The family shares its pages with this process until one of the two writes them: write
-	 * every buffer this test will fill before the fork, or its COW breaks here would move
-	 * pages of the family's from "shared" to "exclusive" between two snapshots.
-	 */
-	memset(ref_counts, 0, sizeof(ref_counts));
-	memset(counts, 0, sizeof(counts));
-	memset(self->ref, 0, 1 << 20);
-	memset(self->rep, 0, 1 << 20);
 	root = family_start(go);
 	ASSERT_LT(0, root);
 	snprintf(cmd, sizeof(cmd), "tree %d", root);

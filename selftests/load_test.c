@@ -19,30 +19,6 @@
 #include "kselftest_harness.h"
 #include "cowstat_test.h"
 
-static int load_with(const char *ko, const char *params)
-{
-	int fd = open(ko, O_RDONLY | O_CLOEXEC);
-	int ret, err;
-
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	err = errno;
-	close(fd);
-	errno = err;
-	return ret;
-}
-
-static int load(const char *ko)
-{
-	return load_with(ko, "");
-}
-
-static int unload(void)
-{
-	return syscall(SYS_delete_module, "cowstat", O_NONBLOCK);
-}
-
 FIXTURE(lifecycle) {
 	const char *ko;
 };
@@ -66,7 +42,7 @@ FIXTURE_TEARDOWN(lifecycle)
 	struct stat st;
 
 	if (stat(COWSTAT_DEBUGFS_DIR, &st) == 0)
-		unload();
+		cowstat_unload();
 }
 
 TEST_F(lifecycle, load_version_unload)
@@ -74,7 +50,7 @@ TEST_F(lifecycle, load_version_unload)
 	char expect[128], buf[256];
 	struct stat st;
 
-	ASSERT_EQ(0, load(self->ko)) TH_LOG("finit_module: %s", strerror(errno));
+	ASSERT_EQ(0, cowstat_load(self->ko, "")) TH_LOG("finit_module: %s", strerror(errno));
 
 	ASSERT_EQ(0, stat(COWSTAT_DEBUGFS_DIR, &st));
 	ASSERT_TRUE(S_ISDIR(st.st_mode));
@@ -88,20 +64,20 @@ TEST_F(lifecycle, load_version_unload)
 	EXPECT_STREQ(expect, buf);
 
 	/* A second instance is refused cleanly and the first keeps working. */
-	EXPECT_EQ(-1, load(self->ko));
+	EXPECT_EQ(-1, cowstat_load(self->ko, ""));
 	EXPECT_EQ(EEXIST, errno);
 	ASSERT_EQ(0, cowstat_read_file(COWSTAT_FILE_VERSION, buf, sizeof(buf)));
 	EXPECT_STREQ(expect, buf);
 
-	ASSERT_EQ(0, unload()) TH_LOG("delete_module: %s", strerror(errno));
+	ASSERT_EQ(0, cowstat_unload()) TH_LOG("delete_module: %s", strerror(errno));
 	EXPECT_EQ(-1, stat(COWSTAT_DEBUGFS_DIR, &st));
 	EXPECT_EQ(ENOENT, errno);
 
 	/* And it loads again after a clean unload. */
-	ASSERT_EQ(0, load(self->ko)) TH_LOG("reload: %s", strerror(errno));
+	ASSERT_EQ(0, cowstat_load(self->ko, "")) TH_LOG("reload: %s", strerror(errno));
 	ASSERT_EQ(0, cowstat_read_file(COWSTAT_FILE_VERSION, buf, sizeof(buf)));
 	EXPECT_STREQ(expect, buf);
-	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, cowstat_unload());
 }
 
 /*
@@ -115,18 +91,18 @@ TEST_F(lifecycle, max_frames_refused_at_load)
 
 	snprintf(params, sizeof(params), "snapshot_max_frames=%lu",
 		 COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT + 1);
-	EXPECT_EQ(-1, load_with(self->ko, params));
+	EXPECT_EQ(-1, cowstat_load(self->ko, params));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, stat(COWSTAT_DEBUGFS_DIR, &st));
-	EXPECT_EQ(-1, load_with(self->ko, "snapshot_max_frames=18446744073709551616"));
+	EXPECT_EQ(-1, cowstat_load(self->ko, "snapshot_max_frames=18446744073709551616"));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, stat(COWSTAT_DEBUGFS_DIR, &st));
 
 	snprintf(params, sizeof(params), "snapshot_max_frames=%lu",
 		 COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT);
-	ASSERT_EQ(0, load_with(self->ko, params)) TH_LOG("finit_module: %s", strerror(errno));
+	ASSERT_EQ(0, cowstat_load(self->ko, params)) TH_LOG("finit_module: %s", strerror(errno));
 	EXPECT_EQ(COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT, cowstat_param_get("snapshot_max_frames"));
-	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, cowstat_unload());
 }
 
 TEST_HARNESS_MAIN

@@ -29,37 +29,10 @@
 #include "kselftest_harness.h"
 #include "cowstat_test.h"
 
-static int load(const char *ko, const char *params)
-{
-	int fd = open(ko, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	close(fd);
-	return ret;
-}
-
-/* delete_module; a reader that still holds a file open makes it EBUSY for a moment. */
-static int unload(void)
-{
-	int i;
-
-	for (i = 0; i < 100; i++) {
-		if (!syscall(SYS_delete_module, "cowstat", O_NONBLOCK))
-			return 0;
-		if (errno != EBUSY && errno != EAGAIN)
-			return -1;
-		usleep(10000);
-	}
-	return -1;
-}
-
 /* The module again, with @params: 0 or -1. */
 static int reload(const char *ko, const char *params)
 {
-	return unload() || load(ko, params) ? -1 : 0;
+	return cowstat_unload() || cowstat_load(ko, params) ? -1 : 0;
 }
 
 FIXTURE(storm) {
@@ -81,8 +54,8 @@ FIXTURE_SETUP(storm)
 FIXTURE_TEARDOWN(storm)
 {
 	if (cowstat_loaded())
-		unload();
-	load(self->ko, "");
+		cowstat_unload();
+	cowstat_load(self->ko, "");
 }
 
 #define STORM_PAGES	64
@@ -174,8 +147,8 @@ TEST_F_TIMEOUT(storm, load_unload_under_fork_storm, 600)
 	for (i = 0; i < cycles; i++) {
 		char sum[4096];
 
-		ASSERT_EQ(0, unload()) TH_LOG("cycle %d: unload: %s", i, strerror(errno));
-		ASSERT_EQ(0, load(self->ko, "")) TH_LOG("cycle %d: load: %s", i, strerror(errno));
+		ASSERT_EQ(0, cowstat_unload()) TH_LOG("cycle %d: unload: %s", i, strerror(errno));
+		ASSERT_EQ(0, cowstat_load(self->ko, "")) TH_LOG("cycle %d: load: %s", i, strerror(errno));
 		/* Something to read while the storm goes on. */
 		ASSERT_EQ(0, cowstat_read_file(COWSTAT_FILE_SUMMARY, sum, sizeof(sum)));
 	}

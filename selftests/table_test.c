@@ -23,31 +23,6 @@
 #include "kselftest_harness.h"
 #include "cowstat_test.h"
 
-static int load(const char *ko, const char *params)
-{
-	int fd = open(ko, O_RDONLY | O_CLOEXEC);
-	int ret;
-
-	if (fd < 0)
-		return -1;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	close(fd);
-	return ret;
-}
-
-/* rmmod waits for nothing: retry while a reader still holds one of the files open. */
-static int unload(void)
-{
-	for (int i = 0; i < 100; i++) {
-		if (!syscall(SYS_delete_module, "cowstat", O_NONBLOCK))
-			return 0;
-		if (errno != EAGAIN && errno != EBUSY)
-			return -1;
-		usleep(10000);
-	}
-	return -1;
-}
-
 FIXTURE(table) {
 	const char *ko;
 };
@@ -68,8 +43,8 @@ FIXTURE_TEARDOWN(table)
 	if (!self->ko)
 		return;
 	if (cowstat_loaded())
-		unload();
-	load(self->ko, "");
+		cowstat_unload();
+	cowstat_load(self->ko, "");
 }
 
 /* Children that exit: with max_exited=4 only the 4 newest stay, the rest count as dropped. */
@@ -80,8 +55,8 @@ TEST_F(table, exited_records_bounded_oldest_dropped)
 	pid_t pids[N];
 	int i;
 
-	ASSERT_EQ(0, unload());
-	ASSERT_EQ(0, load(self->ko, "max_exited=4")) TH_LOG("load: %s", strerror(errno));
+	ASSERT_EQ(0, cowstat_unload());
+	ASSERT_EQ(0, cowstat_load(self->ko, "max_exited=4")) TH_LOG("load: %s", strerror(errno));
 	for (i = 0; i < N; i++) {
 		pids[i] = fork();
 		if (!pids[i])
@@ -103,10 +78,10 @@ TEST_F(table, exited_records_bounded_oldest_dropped)
 /* Bad module parameters are refused at load time. */
 TEST_F(table, bad_parameters_refused)
 {
-	ASSERT_EQ(0, unload());
-	EXPECT_EQ(-1, load(self->ko, "maxactive=0"));
+	ASSERT_EQ(0, cowstat_unload());
+	EXPECT_EQ(-1, cowstat_load(self->ko, "maxactive=0"));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, load(self->ko, "maxactive=100000"));
+	EXPECT_EQ(-1, cowstat_load(self->ko, "maxactive=100000"));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_FALSE(cowstat_loaded());
 }
@@ -148,8 +123,8 @@ TEST_F(table, unload_reload_under_fault_load)
 	}
 	usleep(200000 * cowstat_time_scale());
 	for (i = 0; i < CYCLES; i++) {
-		ASSERT_EQ(0, unload()) TH_LOG("cycle %d: unload: %s", i, strerror(errno));
-		ASSERT_EQ(0, load(self->ko, "")) TH_LOG("cycle %d: load: %s", i, strerror(errno));
+		ASSERT_EQ(0, cowstat_unload()) TH_LOG("cycle %d: unload: %s", i, strerror(errno));
+		ASSERT_EQ(0, cowstat_load(self->ko, "")) TH_LOG("cycle %d: load: %s", i, strerror(errno));
 		usleep(100000 * cowstat_time_scale());
 		/* The reloaded module counts the churn from scratch. */
 		EXPECT_LT(0, cowstat_summary_value("copy")) TH_LOG("cycle %d: nothing counted", i);

@@ -285,19 +285,6 @@ TEST_F(tool, show_backends_agree)
 #define KPF_THP		22
 #define KPF_ZERO_PAGE	24
 
-static int sysfs_has(const char *path, const char *word)
-{
-	char buf[256] = "";
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		buf[0] = '\0';
-	fclose(f);
-	return strstr(buf, word) != NULL;
-}
-
 /*
  * Pages of [@p, @p + @len) that process @pid maps to the huge zero page, read independently
  * of both backends: present in /proc/PID/pagemap, and /proc/kpageflags says zero page and THP.
@@ -355,9 +342,9 @@ TEST_F(tool, huge_zero_page_backends_agree)
 	char *raw, *buf;
 	long hz[2];
 
-	if (sysfs_has(thp, "[never]") || !sysfs_has(thp, "["))
+	if (cowstat_sysfs_has(thp, "[never]") || !cowstat_sysfs_has(thp, "["))
 		SKIP(return, "THP disabled or absent (%s)", thp);
-	if (!sysfs_has(zp, "1"))
+	if (!cowstat_sysfs_has(zp, "1"))
 		SKIP(return, "huge zero page disabled (%s)", zp);
 	raw = mmap(NULL, 3 * HPAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, raw);
