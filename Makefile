@@ -45,7 +45,7 @@ KREL ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 BUILD := build/$(KREL)
 
 # A kernel without a build tree (no module support, or no headers installed) gets one line.
-ifneq ($(filter all module check,$(or $(MAKECMDGOALS),all)),)
+ifneq ($(filter all module test-module check,$(or $(MAKECMDGOALS),all)),)
 ifeq ($(wildcard $(KDIR_HOST)/Makefile),)
 $(error no kernel build tree at $(KDIR): build for a target kernel with 'make KERNEL=6.1', '6.12' or '7.x' (after 'make setup'), or set KDIR=)
 endif
@@ -59,13 +59,13 @@ TOOL_LIBS := -ldw -lelf
 PREFIX ?= /usr/local
 
 MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h include/*.h)
-LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h bench/*.c)
+LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h bench/*.c selftests/delay/*.c)
 KSFT := .cache/linux-tools
 # Benchmark programs (make bench, make bench-snapshot); not part of the tool.
 BENCH_TOOLS := bench/cowbench bench/pagemap-scan bench/cowfamily
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
 
-.PHONY: all module tool selftests setup test test-debug style check clean install bench bench-snapshot bench-trace bench-file demo
+.PHONY: all module test-module tool selftests setup test test-debug style check clean install bench bench-snapshot bench-trace bench-file demo
 
 all: module tool
 
@@ -75,6 +75,14 @@ $(BUILD)/cowstat.ko: $(MODULE_SRCS)
 	@mkdir -p $(BUILD)/module $(BUILD)/include
 	@cp -p Kbuild $(BUILD)/ && cp -p module/*.c module/*.h $(BUILD)/module/ && cp -p include/*.h $(BUILD)/include/
 	$(KBUILD_RUN) $(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
+
+# The selftests' helper module (selftests/delay/cowstat_delay.c), built beside cowstat.ko for
+# the same kernel; not installed.
+test-module: $(BUILD)/delay/cowstat_delay.ko
+
+$(BUILD)/delay/cowstat_delay.ko: selftests/delay/Kbuild selftests/delay/cowstat_delay.c
+	@mkdir -p $(BUILD)/delay && cp -p selftests/delay/Kbuild selftests/delay/*.c $(BUILD)/delay/
+	$(KBUILD_RUN) $(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD)/delay $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
 
 TOOL_SRCS := $(wildcard tools/*.c)
 DEMOS := tools/demo/prefork tools/demo/family
@@ -152,8 +160,9 @@ style:
 KRELEASE_DEB := $(if $(KERNEL),$(shell awk -v k='$(KERNEL)' '$$1 == k {print $$4}' scripts/kernels.conf))
 SPARSE := $(if $(KRELEASE_DEB),$(shell scripts/sparse.sh path $(KRELEASE_DEB)),sparse)
 
-check: $(BUILD)/cowstat.ko
+check: $(BUILD)/cowstat.ko $(BUILD)/delay/cowstat_delay.ko
 	$(KBUILD_RUN) $(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD) C=2 KBUILD_CHECKSRC=2 CHECK=$(SPARSE) modules
+	$(KBUILD_RUN) $(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD)/delay C=2 KBUILD_CHECKSRC=2 CHECK=$(SPARSE) modules
 
 BASHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/share/bash-completion/completions,$(PREFIX)/share/bash-completion/completions)
 

@@ -40,7 +40,8 @@ rootdir() {
 
 # Run in the root with the pseudo file systems that apt, dpkg and kbuild need, and the project
 # tree at its own path (module builds write build/ there); all unmounted after, also when
-# interrupted. Concurrent runs in one root each mount their own (mounts stack).
+# interrupted. Concurrent runs in one root (two worktrees) each mount their own, stacked: sysfs
+# is bind-mounted, since a second sysfs mount on the same point fails ("already mounted").
 in_root() {
 	local r=$1 rc=1 m mounted=
 	shift
@@ -48,7 +49,7 @@ in_root() {
 	trap 'for m in $mounted; do umount "$m"; done; exit 130' INT TERM
 	if mount -t proc proc "$r/proc"; then
 		mounted="$r/proc"
-		if mount -t sysfs sysfs "$r/sys"; then
+		if mount --bind /sys "$r/sys"; then
 			mounted="$r/sys $mounted"
 			if mount --bind /dev "$r/dev"; then
 				mounted="$r/dev $mounted"

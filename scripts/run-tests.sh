@@ -111,7 +111,7 @@ for k in $kernels; do
 	fi
 	kdir=$top/build/$rel
 	rm -rf "$kdir"
-	make -s KERNEL="$k" W=1 module > "$out/build-$k.log" 2>&1
+	make -s KERNEL="$k" W=1 module test-module > "$out/build-$k.log" 2>&1
 	check $? "module builds for $rel" "$out/build-$k.log"
 	! grep -Eq 'warning:|error:' "$out/build-$k.log"
 	check $? "module build warning-free with W=1" "$out/build-$k.log"

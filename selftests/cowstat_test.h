@@ -446,14 +446,14 @@ static inline long long cowstat_snap_matrix(const char *rep, int a, int b)
 
 #define COWSTAT_PARAMS	"/sys/module/cowstat/parameters/"
 
-/* A module parameter (/sys/module/cowstat/parameters/@name) as a number; -1 if unreadable. */
-static inline long long cowstat_param_get(const char *name)
+/* Parameter @name of module @mod (/sys/module/@mod/parameters/) as a number; -1 if unreadable. */
+static inline long long cowstat_module_param(const char *mod, const char *name)
 {
 	char path[256], buf[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), COWSTAT_PARAMS "%s", name);
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", mod, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -463,6 +463,12 @@ static inline long long cowstat_param_get(const char *name)
 		return -1;
 	buf[n] = '\0';
 	return strtoll(buf, NULL, 10);
+}
+
+/* A parameter of cowstat as a number; -1 if unreadable. */
+static inline long long cowstat_param_get(const char *name)
+{
+	return cowstat_module_param("cowstat", name);
 }
 
 /* Set a module parameter; 0 or -errno. */
@@ -621,6 +627,57 @@ static inline int cowstat_mthp_buffer(size_t pages, char **buf, char *why, size_
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * The selftests' delay module (selftests/delay/cowstat_delay.c), built beside $COWSTAT_KO as
+ * delay/cowstat_delay.ko: it holds a task named in @params at a function's entry, to open a
+ * race window wide. Loads it: 0, or -1 with errno (ENOENT: not built).
+ */
+static inline int cowstat_delay_load(const char *params)
+{
+	const char *ko = getenv("COWSTAT_KO");
+	char path[4096];
+	const char *slash;
+
+	if (!ko || !(slash = strrchr(ko, '/'))) {
+		errno = ENOENT;
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%.*s/delay/cowstat_delay.ko", (int)(slash - ko), ko);
+	return cowstat_load(path, params);
+}
+
+/* End the delay module's wait (its release parameter); 0 or -1. */
+static inline int cowstat_delay_release(void)
+{
+	int fd = open("/sys/module/cowstat_delay/parameters/release", O_WRONLY | O_CLOEXEC);
+	int ok = fd >= 0 && write(fd, "1", 1) == 1;
+
+	if (fd >= 0)
+		close(fd);
+	return ok ? 0 : -1;
+}
+
+static inline int cowstat_delay_unload(void)
+{
+	return syscall(SYS_delete_module, "cowstat_delay", O_NONBLOCK);
+}
+
+/*
+ * Wait until the delay module holds a task (its hits parameter reaches 1); 0, or -1 after
+ * @seconds (scaled) without.
+ */
+static inline int cowstat_delay_wait_held(unsigned int seconds)
+{
+	long long limit = (long long)seconds * cowstat_time_scale() * 1000;
+
+	for (long long i = 0; i < limit; i++) {
+		if (cowstat_module_param("cowstat_delay", "hits") >= 1)
+			return 0;
+		usleep(1000);
+	}
+	return -1;
 }
 
 #endif /* _COWSTAT_TEST_H */

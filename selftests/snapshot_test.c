@@ -10,12 +10,15 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -308,6 +311,137 @@ TEST_F(snap, access_ptrace_rule)
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("10: capset, 11: not EACCES, 12: self refused");
 	close(go[1]);
 	ASSERT_EQ(t, waitpid(t, &status, 0));
+}
+
+/* A setuid-root copy of /bin/sleep named cowstat-suid in a fresh tmpfs at @dir; 0 or -1. */
+static int make_suid_sleep(char *dir, char *path, size_t size)
+{
+	int in, out, ok;
+	struct stat st;
+
+	if (!mkdtemp(dir) || mount("tmpfs", dir, "tmpfs", 0, "mode=0755"))
+		return -1;
+	snprintf(path, size, "%s/cowstat-suid", dir);
+	in = open("/bin/sleep", O_RDONLY | O_CLOEXEC);
+	out = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+	ok = in >= 0 && out >= 0 && !fstat(in, &st) &&
+	     sendfile(out, in, NULL, st.st_size) == st.st_size && !fchmod(out, 04755);
+	if (in >= 0)
+		close(in);
+	if (out >= 0)
+		close(out);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Wait until process @pid has exited (a zombie) or sleeps in a system call, as
+ * /proc/PID/syscall shows (a number, not "running"); 0, or -1 after @seconds (scaled).
+ */
+static int wait_blocked_or_gone(pid_t pid, unsigned int seconds)
+{
+	long long limit = (long long)seconds * cowstat_time_scale() * 1000;
+	char path[64], buf[64], state;
+	FILE *f;
+
+	for (long long i = 0; i < limit; i++, usleep(1000)) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+		f = fopen(path, "r");
+		if (!f)
+			return 0;
+		state = fscanf(f, "%*d %*s %c", &state) == 1 ? state : '?';
+		fclose(f);
+		if (state == 'Z')
+			return 0;
+		if (state != 'D' && state != 'S')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
+		f = fopen(path, "r");
+		if (!f)
+			return 0;
+		buf[0] = '\0';
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+		if (buf[0] >= '0' && buf[0] <= '9' && atoi(buf) == SYS_write)
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * An exec swaps the address space (exec_mmap()) before it installs the new credentials
+ * (commit_creds()), both under exec_update_lock. A snapshot that checked the credentials and
+ * took the mm outside that lock could, in between, hand a setuid program's new address space
+ * to its old user. The delay module holds the exec'ing process at commit_creds(): the window.
+ * A process of the same user (nobody, through a file root opened) asks for a snapshot of it
+ * inside the window, which stays open until that request has returned or sleeps waiting for
+ * the exec: it must wait and then be refused (EACCES), as after the exec. Before the fix it
+ * got the report.
+ */
+TEST_F(snap, exec_window_setuid_refused)
+{
+	char dir[] = "/tmp/cowstat-suid.XXXXXX", path[64], params[160], cmd[32], c;
+	int go_t[2], go_r[2], status;
+	pid_t t, r;
+
+	ASSERT_EQ(0, make_suid_sleep(dir, path, sizeof(path))) TH_LOG("setuid copy: %s", strerror(errno));
+	snprintf(params, sizeof(params),
+		 "func=commit_creds comm=cowstat-suid caller=begin_new_exec ms=10000");
+	if (cowstat_delay_load(params)) {
+		umount(dir);
+		rmdir(dir);
+		SKIP(return, "cannot load the delay module (%s): run make test-module", strerror(errno));
+	}
+	ASSERT_EQ(0, pipe(go_t));
+	ASSERT_EQ(0, pipe(go_r));
+	t = fork();
+	ASSERT_LE(0, t);
+	if (t == 0) {
+		close(go_t[1]);
+		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534) || read(go_t[0], &c, 1) != 1)
+			_exit(1);
+		execl(path, "cowstat-suid", "30", (char *)NULL);
+		_exit(2);
+	}
+	r = fork();
+	ASSERT_LE(0, r);
+	if (r == 0) {
+		/* Opened as root (debugfs is root's); written as nobody, without capabilities. */
+		int fd = open(SNAPSHOT, O_RDWR | O_CLOEXEC);
+
+		close(go_r[1]);
+		if (fd < 0 || setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534) || read(go_r[0], &c, 1) != 1)
+			_exit(10);
+		if (cowstat_module_param("cowstat_delay", "active") != 1)
+			_exit(11);
+		snprintf(cmd, sizeof(cmd), "pid %d", t);
+		if (write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd))
+			_exit(12);
+		_exit(errno == EACCES ? 0 : 13);
+	}
+	close(go_t[0]);
+	close(go_r[0]);
+	/* Before the exec, the same user may read it. */
+	ASSERT_EQ(1, write(go_t[1], "g", 1));
+	EXPECT_EQ(0, cowstat_delay_wait_held(10)) TH_LOG("the exec never reached commit_creds()");
+	EXPECT_EQ(1, write(go_r[1], "g", 1));
+	/* The window stays open until the request has returned, or blocks waiting for the exec. */
+	EXPECT_EQ(0, wait_blocked_or_gone(r, 10));
+	EXPECT_EQ(0, cowstat_delay_release());
+	ASSERT_EQ(r, waitpid(r, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status))
+		TH_LOG("10: set-up, 11: asked after the window closed, 12: the setuid process's report was given, 13: not EACCES");
+	kill(t, SIGKILL);
+	ASSERT_EQ(t, waitpid(t, &status, 0));
+	EXPECT_TRUE(WIFSIGNALED(status)) TH_LOG("the setuid exec did not run (status %#x)", status);
+	EXPECT_EQ(0, cowstat_delay_unload());
+	close(go_t[1]);
+	close(go_r[1]);
+	umount(dir);
+	rmdir(dir);
 }
 
 /*

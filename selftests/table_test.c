@@ -3,7 +3,9 @@
  * The process table's bounds and the module's life under load:
  *  - exited processes beyond max_exited are dropped oldest first, and counted;
  *  - unloading and reloading while other processes fork and break COW in a loop is safe
- *    (the kernel log scan after the run catches any splat).
+ *    (the kernel log scan after the run catches any splat);
+ *  - a process that dies while another breaks COW in its memory gets no record that stays
+ *    live (the delay module opens that race window).
  *
  * Reloads the module ($COWSTAT_KO) with parameters; leaves it loaded with defaults.
  */
@@ -15,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/uio.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -134,6 +138,79 @@ TEST_F(table, unload_reload_under_fault_load)
 		waitpid(churners[i], NULL, 0);
 	}
 	EXPECT_EQ(0, cowstat_summary_value("missed_do_wp_page"));
+}
+
+/*
+ * A process that writes into another's memory (process_vm_writev(), ptrace, /proc/PID/mem)
+ * breaks COW in an mm it does not own: the fault is the owner's, and the owner may be dying.
+ * proc_create() checks PF_EXITING, allocates, then inserts; if the owner's last thread passes
+ * its exit tracepoint in between, a record inserted after it is never moved to the exited
+ * list: live forever, and never trimmed. The delay module holds the writer in that
+ * allocation while the owner is killed and reaped, then lets it go on. Afterwards the owner must have no live
+ * record, and each of the writer's N copies is counted, as unattributed (no live owner).
+ */
+TEST_F(table, exit_window_no_live_record)
+{
+	enum { N = 64 };
+	struct cowstat_proc_line l[4];
+	char *mem, c, params[160];
+	int go[2], status, i, n;
+	long long unattributed;
+	pid_t t, w;
+
+	mem = mmap(NULL, N * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, mem);
+	memset(mem, 1, N * PAGE);
+	ASSERT_EQ(0, cowstat_unload());
+	/* Forked while the module is out: the owner has no record until a fault makes one. */
+	ASSERT_EQ(0, pipe(go));
+	t = fork();
+	ASSERT_LE(0, t);
+	if (t == 0) {
+		close(go[1]);
+		read(go[0], &c, 1);
+		_exit(0);
+	}
+	close(go[0]);
+	ASSERT_EQ(0, cowstat_load(self->ko, "")) TH_LOG("load: %s", strerror(errno));
+	snprintf(params, sizeof(params),
+		 "func=kmem_cache_alloc_noprof,kmem_cache_alloc comm=cowstat-gupw caller=proc_create ms=10000");
+	if (cowstat_delay_load(params)) {
+		kill(t, SIGKILL);
+		waitpid(t, &status, 0);
+		SKIP(return, "cannot load the delay module (%s): run make test-module", strerror(errno));
+	}
+	unattributed = cowstat_summary_value("faults_unattributed");
+	w = fork();
+	ASSERT_LE(0, w);
+	if (w == 0) {
+		char *src = mmap(NULL, N * PAGE, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		struct iovec local = { src, N * PAGE }, remote = { mem, N * PAGE };
+
+		if (src == MAP_FAILED || prctl(PR_SET_NAME, "cowstat-gupw"))
+			_exit(10);
+		memset(src, 2, N * PAGE);
+		_exit(process_vm_writev(t, &local, 1, &remote, 1, 0) == N * PAGE ? 0 : 11);
+	}
+	EXPECT_EQ(0, cowstat_delay_wait_held(10)) TH_LOG("the writer was never held in proc_create()");
+	kill(t, SIGKILL);
+	ASSERT_EQ(t, waitpid(t, &status, 0));
+	/* Reaped: its exit tracepoint has run, and the writer must still be held. */
+	EXPECT_EQ(1, cowstat_module_param("cowstat_delay", "active"))
+		TH_LOG("the window closed (10 s) before the owner was reaped: nothing was shown");
+	EXPECT_EQ(0, cowstat_delay_release());
+	ASSERT_EQ(w, waitpid(w, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("10: set-up, 11: process_vm_writev");
+	EXPECT_EQ(0, cowstat_delay_unload());
+	n = cowstat_procs_read(t, l, 4);
+	ASSERT_LE(0, n);
+	for (i = 0; i < n && i < 4; i++)
+		EXPECT_STRNE("live", l[i].state) TH_LOG("pid %d (reaped) has a live record", t);
+	EXPECT_EQ(N, cowstat_summary_value("faults_unattributed") - unattributed);
+	close(go[1]);
+	munmap(mem, N * PAGE);
 }
 
 TEST_HARNESS_MAIN
