@@ -448,7 +448,7 @@ static void pte_reused(struct cowstat_hook *h, struct ftrace_regs *fregs)
  * counted as file. If finish_fault() then cannot install it (another thread of the process
  * mapped the page first, VM_FAULT_NOPAGE; no memory for a page table) the copy is thrown
  * away, but it was made. A return probe here cost every file fault 243-320 instructions (11
- * to 14% of a read fault, bench-file); this callback 57-68 (Documentation/cowstat.rst).
+ * to 14% of a read fault, bench-file); this callback 68-76 (Documentation/cowstat.rst).
  * finish_fault() runs preemptible and may sleep: the ftrace recursion lock disables
  * preemption for the count.
  */
