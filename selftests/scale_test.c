@@ -359,11 +359,15 @@ static long ms_since(const struct timespec *t0)
 static int children_of(const char *rep, pid_t root, pid_t *pid, int max)
 {
 	const char *p;
-	int n = 0, a, b;
+	int n = 0, a, b, end;
 
-	for (p = rep; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
-		if (sscanf(p, "proc %d %d all ", &a, &b) == 2 && b == root && n < max)
+	/* One line per region of each member: "all" (%n is set only if it matched). */
+	for (p = rep; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		end = 0;
+		if (sscanf(p, "proc %d %d all %n", &a, &b, &end) == 2 && end && b == root &&
+		    n < max)
 			pid[n++] = a;
+	}
 	return n;
 }
 
