@@ -3,8 +3,11 @@
  * cowfamily: build a fork family for benchmarks (scripts/bench-snapshot.sh). The root
  * writes SIZE MiB of private anonymous memory (MADV_NOHUGEPAGE: 4 KiB pages, the expensive
  * case for every scanner), then forks N-1 children; child i rewrites PCT percent of the
- * pages, its own slice, so each child keeps most pages shared with the root. When all are
- * ready the root prints its pid and waits for stdin to close, then ends the family.
+ * pages, its own slice, so each child keeps most pages shared with the root. With SPARSE_GIB,
+ * the root first maps SPARSE_GIB GiB more (MAP_NORESERVE, never touched: no memory, no page
+ * tables), which every child inherits: the reservations of JVMs, Go and AddressSanitizer.
+ * When all are ready the root prints its pid and waits for stdin to close, then ends the
+ * family.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -32,19 +35,26 @@ static noreturn __printf(1, 2) void fatal(const char *fmt, ...)
 
 int main(int argc, char **argv)
 {
-	long n, size, pct, pages, slice, i, p;
+	long n, size, pct, sparse = 0, pages, slice, i, p;
 	int ready[2], go[2];
 	char *mem, c;
 
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s N SIZE_MIB PCT\nexample: %s 16 256 10\n", prog, prog);
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: %s N SIZE_MIB PCT [SPARSE_GIB]\nexample: %s 64 16 10 64\n",
+			prog, prog);
 		return 2;
 	}
 	n = strtol(argv[1], NULL, 10);
 	size = strtol(argv[2], NULL, 10);
 	pct = strtol(argv[3], NULL, 10);
-	if (n < 1 || n > 1024 || size < 1 || pct < 0 || pct > 100)
+	if (argc == 5)
+		sparse = strtol(argv[4], NULL, 10);
+	if (n < 1 || n > 1024 || size < 1 || pct < 0 || pct > 100 || sparse < 0 ||
+	    sparse > 65536)
 		fatal("bad arguments");
+	if (sparse && mmap(NULL, sparse << 30, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+		fatal("mmap %ld GiB (MAP_NORESERVE) failed", sparse);
 	pages = size * 256;
 	slice = pages * pct / 100;
 	mem = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

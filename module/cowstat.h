@@ -175,8 +175,9 @@ struct cowstat_frame {
 
 /*
  * One snapshot being taken; owned by the writer, no locking needed. The address range is
- * walked chunk by chunk, every member over the same chunk: the walker fills the member's
- * slots (one per page of the chunk, valid where its bit in the member's bitmap is set).
+ * walked chunk by chunk, every member due in it over the same chunk: the walker fills the
+ * member's slots (one per page of the chunk, valid where its bit in the member's bitmap is
+ * set; the bitmaps of members not walked in the chunk are stale and never read).
  */
 struct cowstat_snap {
 	unsigned long start, end;	/* walked range, [start, end) */
@@ -186,6 +187,9 @@ struct cowstat_snap {
 	unsigned int chunk_pages;	/* slots per member, a multiple of PTRS_PER_PTE */
 	struct cowstat_frame *slots;	/* nr_members * chunk_pages */
 	unsigned long *present;		/* nr_members bitmaps of chunk_pages bits */
+	unsigned long *due;		/* per member: where it next has page tables */
+	unsigned int *walked;		/* the members walked in this chunk, ascending */
+	unsigned int nr_walked;
 	struct cowstat_frame *frames;	/* the residue, kvmalloc'd and grown on demand */
 	size_t nr_frames, cap_frames;
 	size_t max_frames;		/* cap on the residue: -E2BIG beyond it */

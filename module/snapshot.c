@@ -422,16 +422,17 @@ static bool cowstat_merge_same(struct cowstat_snap *snap, struct cowstat_acct *a
 			       unsigned long idx)
 {
 	unsigned int nm = snap->nr_members, np = snap->chunk_pages, words = BITS_TO_LONGS(np);
-	const unsigned long *bits = snap->present + BIT_WORD(idx);
-	const struct cowstat_frame *f = snap->slots + idx;
 	unsigned long bit = BIT_MASK(idx);
-	unsigned int m, ng = 0;
+	const struct cowstat_frame *f;
+	unsigned int i, m, ng = 0;
 	u32 mapcount = 0;
 	u64 pfn = 0, mask = 0;
 
-	for (m = 0; m < nm; m++, bits += words, f += np) {
-		if (!(*bits & bit))
+	for (i = 0; i < snap->nr_walked; i++) {
+		m = snap->walked[i];
+		if (!(snap->present[(size_t)m * words + BIT_WORD(idx)] & bit))
 			continue;
+		f = snap->slots + (size_t)m * np + idx;
 		if (!ng)
 			pfn = f->pfn;
 		else if (f->pfn != pfn)
@@ -456,15 +457,17 @@ static int cowstat_merge_split(struct cowstat_snap *snap, struct cowstat_acct *a
 			       unsigned long idx)
 {
 	unsigned int nm = snap->nr_members, np = snap->chunk_pages, words = BITS_TO_LONGS(np);
-	unsigned int m, cnt = 0, ng, keep, t;
+	unsigned int i, m, cnt = 0, ng, keep, t;
 	const struct cowstat_frame *f0, *f;
 	u32 mapcount;
 	u64 mask;
 	int ret;
 
-	for (m = 0; m < nm; m++)
-		if (test_bit(idx, snap->present + m * words))
+	for (i = 0; i < snap->nr_walked; i++) {
+		m = snap->walked[i];
+		if (test_bit(idx, snap->present + (size_t)m * words))
 			a->list[cnt++] = m;
+	}
 	while (cnt) {
 		f0 = &snap->slots[(size_t)a->list[0] * np + idx];
 		mapcount = 0;
@@ -504,18 +507,19 @@ static int cowstat_merge_split(struct cowstat_snap *snap, struct cowstat_acct *a
  * (mapcount), the frame is counted here, once. Otherwise (mapped outside the family, or at
  * another address after mremap()) its mappings go to the residue, which is sorted by pfn
  * at the end. The result is exact either way; this only keeps the residue small. The slots
- * hold only pages mapped more than once (walk.c counts the others itself).
+ * hold only pages mapped more than once (walk.c counts the others itself). Only the members
+ * walked in this chunk have slots in it.
  */
 static int cowstat_merge_chunk(struct cowstat_snap *snap, struct cowstat_acct *a)
 {
-	unsigned int nm = snap->nr_members, np = snap->chunk_pages, words = BITS_TO_LONGS(np);
+	unsigned int np = snap->chunk_pages, words = BITS_TO_LONGS(np);
 	unsigned long idx, any;
-	unsigned int m, wi;
+	unsigned int i, wi;
 	int ret;
 
 	bitmap_zero(a->any, np);
-	for (m = 0; m < nm; m++)
-		bitmap_or(a->any, a->any, snap->present + m * words, np);
+	for (i = 0; i < snap->nr_walked; i++)
+		bitmap_or(a->any, a->any, snap->present + (size_t)snap->walked[i] * words, np);
 	for (wi = 0; wi < words; wi++) {
 		for (any = a->any[wi]; any; any &= any - 1) {
 			idx = wi * BITS_PER_LONG + __ffs(any);
@@ -564,11 +568,19 @@ static void cowstat_account_residue(struct cowstat_snap *snap, struct cowstat_ac
 #define COWSTAT_SLOTS_BUDGET	32768U
 #define COWSTAT_CHUNK_PAGES_MAX	(16 * PTRS_PER_PTE)	/* 32 MiB of address space */
 
-/* Walk every member chunk by chunk, settling each chunk's frames. */
+/*
+ * Walk every member chunk by chunk, settling each chunk's frames. A member is walked only in
+ * the chunks from its next populated address on (snap->due, from walk.c), and the walk jumps
+ * over address space where no member has page tables: a member's untouched reservation costs
+ * a look ahead over its empty upper-level entries, not a walk per chunk. Before, every member
+ * was walked over every chunk any member mapped: 64 members each with an untouched 64 GiB
+ * mapping took 5.0 s per snapshot in the 6.1 guest, against 15 ms without the mapping
+ * (Documentation/cowstat.rst, "Cost and safety", has what it takes now).
+ */
 static int cowstat_walk_all(struct cowstat_snap *snap, struct cowstat_acct *a)
 {
 	unsigned int nm = snap->nr_members, m;
-	unsigned long addr = snap->start, chunk_size, chunk_end, next, nx;
+	unsigned long addr = snap->start, chunk_size, chunk_end, next;
 	size_t words;
 	int ret;
 
@@ -582,27 +594,40 @@ static int cowstat_walk_all(struct cowstat_snap *snap, struct cowstat_acct *a)
 	a->any = kvmalloc_array(words, sizeof(long), GFP_KERNEL);
 	a->list = kvmalloc_array(nm, sizeof(*a->list), GFP_KERNEL);
 	a->group = kvmalloc_array(nm, sizeof(*a->group), GFP_KERNEL);
-	if (!snap->slots || !snap->present || !a->any || !a->list || !a->group)
+	snap->due = kvmalloc_array(nm, sizeof(*snap->due), GFP_KERNEL);
+	snap->walked = kvmalloc_array(nm, sizeof(*snap->walked), GFP_KERNEL);
+	if (!snap->slots || !snap->present || !a->any || !a->list || !a->group || !snap->due ||
+	    !snap->walked)
 		return -ENOMEM;
 	chunk_size = (unsigned long)snap->chunk_pages << PAGE_SHIFT;
+	for (m = 0; m < nm; m++)
+		snap->due[m] = addr;
 
 	while (addr < snap->end) {
 		snap->chunk_base = addr - addr % chunk_size;
 		chunk_end = snap->end;
 		if (snap->chunk_base + chunk_size > snap->chunk_base)
 			chunk_end = min(chunk_end, snap->chunk_base + chunk_size);
-		memset(snap->present, 0, (size_t)nm * words * sizeof(long));
+		snap->nr_walked = 0;
 		next = ULONG_MAX;
+		/*
+		 * After a chunk every due address is at or past its end, so addr, the smallest,
+		 * makes at least one member due here.
+		 */
 		for (m = 0; m < nm; m++) {
-			ret = cowstat_walk_chunk(snap, m, addr, chunk_end, &nx);
-			if (ret)
-				return ret;
-			next = min(next, nx);
+			if (snap->due[m] < chunk_end) {
+				bitmap_zero(snap->present + (size_t)m * words, snap->chunk_pages);
+				ret = cowstat_walk_chunk(snap, m, addr, chunk_end, &snap->due[m]);
+				if (ret)
+					return ret;
+				snap->walked[snap->nr_walked++] = m;
+			}
+			next = min(next, snap->due[m]);
 		}
 		ret = cowstat_merge_chunk(snap, a);
 		if (ret)
 			return ret;
-		/* Skip the address space that no member maps. */
+		/* Skip the address space where no member has page tables. */
 		addr = max(chunk_end, next);
 	}
 	return 0;
@@ -692,6 +717,8 @@ out:
 	kvfree(acct.list);
 	kvfree(acct.any);
 	kvfree(acct.masks);
+	kvfree(snap.walked);
+	kvfree(snap.due);
 	kvfree(snap.present);
 	kvfree(snap.slots);
 	kvfree(snap.frames);

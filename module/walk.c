@@ -10,9 +10,10 @@
  * Locking: the mmap read lock of the target mm (taken killable) keeps the VMA tree stable;
  * the pte lock or pmd lock keeps one page table stable while its entries are read. The mmap
  * lock is held for one chunk at most (snapshot.c: at most 16 page tables, 32 MiB) and
- * COWSTAT_WALK_VMAS VMAs; then it is dropped, the CPU is yielded, and the walk resumes from
- * the first address not yet walked, looking the VMA up again: whatever was unmapped, split or
- * merged in between is simply seen as it is now.
+ * COWSTAT_WALK_VMAS VMAs, plus one bounded look ahead (cowstat_next_populated()); then it is
+ * dropped, the CPU is yielded, and the walk resumes from the first address not yet walked,
+ * looking the VMA up again: whatever was unmapped, split or merged in between is simply seen
+ * as it is now.
  */
 #include <linux/bitops.h>
 #include <linux/hugetlb_inline.h>
@@ -27,6 +28,14 @@
 
 /* Most VMAs walked in one hold of the mmap lock. */
 #define COWSTAT_WALK_VMAS	256
+
+/*
+ * Most page table entries (all levels) read by one look ahead: as many as the ptes of the
+ * largest chunk, so that it holds the mmap lock no longer than walking a chunk does. Skipping
+ * an untouched 64 GiB mapping reads about 64 pud entries, a 1 TiB one about 1024 (fewer where
+ * whole pgd entries are empty).
+ */
+#define COWSTAT_SCAN_ENTRIES	(16 * PTRS_PER_PTE)
 
 struct cowstat_walk {
 	struct cowstat_snap *snap;
@@ -312,11 +321,104 @@ static void cowstat_walk_range(struct cowstat_walk *w, unsigned long addr, unsig
 	} while (pgd++, addr = pgd_next, addr != end);
 }
 
+/* Take one entry of the look ahead's budget; false when it is spent. */
+static bool cowstat_scan_take(unsigned int *budget)
+{
+	if (!*budget)
+		return false;
+	(*budget)--;
+	return true;
+}
+
+/*
+ * The first address in [addr, end) whose pmd entry is not none, skipping empty ranges at the
+ * highest level that is empty (pgd, p4d, pud, then pmd). The levels the walk skips (bad
+ * entries, a huge pud) are skipped too. @end if there is none; if the budget runs out first,
+ * the address reached. Only the entries are read, never a pte table: pmd, pud and p4d tables
+ * are freed by free_pgtables() only over address space whose VMAs are out of the tree (6.12
+ * munmap takes them out, downgrades to the read lock, then frees; mm/vma.c), and this reads
+ * only inside VMAs found under the read lock, while pte tables may go under the read lock
+ * (khugepaged, since 6.5). An entry filled or cleared while it is read is a fault or zap
+ * racing with the snapshot, as anywhere else in the walk.
+ */
+static unsigned long cowstat_scan_range(struct mm_struct *mm, unsigned long addr,
+					unsigned long end, unsigned int *budget)
+{
+	unsigned long pgd_next, p4d_next, pud_next, pmd_next;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+
+	pgd = pgd_offset(mm, addr);
+	do {
+		pgd_next = pgd_addr_end(addr, end);
+		if (!cowstat_scan_take(budget))
+			return addr;
+		if (pgd_none(*pgd) || pgd_bad(*pgd))
+			continue;
+		p4d = p4d_offset(pgd, addr);
+		do {
+			p4d_next = p4d_addr_end(addr, pgd_next);
+			if (!cowstat_scan_take(budget))
+				return addr;
+			if (p4d_none(*p4d) || p4d_bad(*p4d))
+				continue;
+			pud = pud_offset(p4d, addr);
+			do {
+				pud_next = pud_addr_end(addr, p4d_next);
+				if (!cowstat_scan_take(budget))
+					return addr;
+				if (pud_none(*pud) || pud_bad(*pud))
+					continue;
+				pmd = pmd_offset(pud, addr);
+				do {
+					pmd_next = pmd_addr_end(addr, pud_next);
+					if (!cowstat_scan_take(budget))
+						return addr;
+					if (!pmd_none(cowstat_pmdp_get(pmd)))
+						return addr;
+				} while (pmd++, addr = pmd_next, addr != pud_next);
+			} while (pud++, addr = pud_next, addr != p4d_next);
+		} while (p4d++, addr = p4d_next, addr != pgd_next);
+	} while (pgd++, addr = pgd_next, addr != end);
+	return end;
+}
+
+/*
+ * The first address in [from, limit) where the walk may find something in @mm: a pmd entry
+ * that is not none inside a walkable VMA. ULONG_MAX if there is none. Bounded by
+ * COWSTAT_SCAN_ENTRIES entries and COWSTAT_WALK_VMAS VMAs: when that is spent, the address it
+ * got to, from which the caller asks again later. Call with the mmap read lock held.
+ */
+static unsigned long cowstat_next_populated(struct mm_struct *mm, unsigned long from,
+					    unsigned long limit)
+{
+	VMA_ITERATOR(vmi, mm, from);
+	unsigned int budget = COWSTAT_SCAN_ENTRIES, nr_vmas = 0;
+	struct vm_area_struct *vma;
+	unsigned long s, e, found;
+
+	for_each_vma_range(vmi, vma, limit) {
+		s = max(from, vma->vm_start);
+		if (++nr_vmas > COWSTAT_WALK_VMAS)
+			return s;
+		if (!cowstat_vma_walkable(vma))
+			continue;
+		e = min(vma->vm_end, limit);
+		found = cowstat_scan_range(mm, s, e, &budget);
+		if (found < e || !budget)
+			return found;
+	}
+	return ULONG_MAX;
+}
+
 /*
  * Walk one member's mm over [addr, end), a part of the current chunk, into the member's
- * slots and counters. The caller cleared the member's bitmap. *next is set to the start of
- * the member's first walkable-or-not VMA at or after @end (ULONG_MAX if none), so that the
- * caller can skip address space that no member maps. Sleeps; returns 0 or -EINTR.
+ * slots and counters. The caller cleared the member's bitmap. *next is set to the first
+ * address at or after @end (before the snapshot's end) where the member has page tables in a
+ * walkable VMA, or ULONG_MAX if none: the caller does not walk the member again before it,
+ * and skips address space where no member has any. Sleeps; returns 0 or -EINTR.
  */
 int cowstat_walk_chunk(struct cowstat_snap *snap, unsigned int member, unsigned long addr,
 		       unsigned long end, unsigned long *next)
@@ -358,11 +460,8 @@ int cowstat_walk_chunk(struct cowstat_snap *snap, unsigned int member, unsigned 
 				}
 			}
 		}
-		if (resume >= end) {
-			vma = find_vma(mm, end);
-			if (vma)
-				*next = max(vma->vm_start, end);
-		}
+		if (resume >= end && end < snap->end)
+			*next = cowstat_next_populated(mm, end, snap->end);
 		mmap_read_unlock(mm);
 		addr = resume;
 		cond_resched();

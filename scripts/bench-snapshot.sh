@@ -10,8 +10,15 @@
 # Environment: KERNEL (6.1 or 6.12, default 6.12), N (processes, 16), SIZE (MiB each, 256),
 # PCT (percent of its pages each child rewrites, 10), REPS (runs of each method, 7),
 # MEMORY (guest RAM, 3G), PERF (1: also profile REPS snapshot writes with perf, cpu-clock
-# sampling, into build/bench/perf-report.txt). With the defaults the family maps 4 GiB but
-# needs about 256 + 15 * 26 = 640 MiB of frames, so it fits.
+# sampling, into build/bench/perf-report.txt), SPARSE (GiB of untouched MAP_NORESERVE
+# mapping the root maps before forking, so every member has it; 0), METHODS (which to time,
+# default "module scan smem exec"; the pagemap scan reads 8 bytes per page of a sparse
+# mapping, 128 MiB per member for 64 GiB: leave it out there). With the defaults the family
+# maps 4 GiB but needs about 256 + 15 * 26 = 640 MiB of frames, so it fits.
+#
+# The sparse goal of issue 11 (64 members, 64 GiB each, against the same family without it):
+#   N=64 SIZE=16 METHODS="module exec" SPARSE=64 KERNEL=6.1 scripts/bench-snapshot.sh
+#   N=64 SIZE=16 METHODS="module exec" SPARSE=0 KERNEL=6.1 scripts/bench-snapshot.sh
 #
 # Each method is run REPS times; the median wall-clock time is reported, then the ratios.
 # The guest is software-emulated (TCG): absolute times are slow, the ratios are what counts.
@@ -20,13 +27,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 if [ "${1:-}" = --guest ]; then
 	ko=$2 out=$3
-	n=$4 size=$5 pct=$6 reps=$7 perf=${8:-0}
+	n=$4 size=$5 pct=$6 reps=$7 perf=${8:-0} sparse=${9:-0} methods=${10:-module scan smem exec}
 	cd "$top" || exit 1
 	mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	insmod "$ko" || exit 1
-	coproc FAM { exec bench/cowfamily "$n" "$size" "$pct"; }
+	coproc FAM { exec bench/cowfamily "$n" "$size" "$pct" "$sparse"; }
 	read -r root <&"${FAM[0]}" || { echo "family did not start"; exit 1; }
-	echo "# family root $root: $n processes x $size MiB, children rewrite $pct%" | tee "$out/result"
+	echo "# family root $root: $n processes x $size MiB, children rewrite $pct%, each with $sparse GiB untouched" | tee "$out/result"
 	grep -E 'MemTotal|MemFree' /proc/meminfo | sed 's/^/# /' | tee -a "$out/result"
 
 	now() { echo "${EPOCHREALTIME/./}"; }	# microseconds, no fork
@@ -39,7 +46,7 @@ if [ "${1:-}" = --guest ]; then
 		cat <&3
 		exec 3>&-
 	}
-	for m in module scan smem exec; do
+	for m in $methods; do
 		: > "$out/times-$m"
 		for r in $(seq "$reps"); do
 			t0=$(now)
@@ -67,20 +74,22 @@ if [ "${1:-}" = --guest ]; then
 		# perf shows bare addresses here: resolve them with this copy (and nm on cowstat.ko).
 		cat /proc/kallsyms > "$out/perf-kallsyms.txt"
 	fi
-	mod=$(median < "$out/times-module")
-	scan=$(median < "$out/times-scan")
-	smem=$(median < "$out/times-smem")
+	has() { case " $methods " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 	{
-		echo "# module snapshot:  $(grep '^family ' "$out/out-module") (family_columns: $(sed -n 's/^family_columns //p' "$out/out-module"))"
-		echo "# pagemap-scan:     $(cat "$out/out-scan")"
-		echo "# smem (totals):    $(tail -n 1 "$out/out-smem")"
+		has module && echo "# module snapshot:  $(grep '^family ' "$out/out-module") (family_columns: $(sed -n 's/^family_columns //p' "$out/out-module"))"
+		has scan && echo "# pagemap-scan:     $(cat "$out/out-scan")"
+		has smem && echo "# smem (totals):    $(tail -n 1 "$out/out-smem")"
 		printf 'method\tmedian_ms\truns_ms\n'
-		for m in module scan smem exec; do
+		for m in $methods; do
 			printf '%s\t%d.%03d\t%s\n' "$m" $(( $(median < "$out/times-$m") / 1000 )) \
 				$(( $(median < "$out/times-$m") % 1000 )) \
 				"$(awk '{ printf "%s%.1f", (NR > 1 ? " " : ""), $1 / 1000 }' "$out/times-$m")"
 		done
 		# "exec" is the cost of starting a process (cat of nothing): every method pays it.
+		has module && has scan && has smem && has exec || exit 0
+		mod=$(median < "$out/times-module")
+		scan=$(median < "$out/times-scan")
+		smem=$(median < "$out/times-smem")
 		ex=$(median < "$out/times-exec")
 		awk -v a="$smem" -v b="$scan" -v m="$mod" -v e="$ex" 'BEGIN {
 			printf "ratio smem/module %.1f (goal >= 10)\nratio pagemap-scan/module %.1f (goal >= 3)\n", a / m, b / m
@@ -104,7 +113,7 @@ mkdir -p "$out"
 echo "# booting $rel (TCG, 2 vCPUs, ${MEMORY:-3G})..."
 "$top/scripts/vm.sh" "$kernel" 1800 --cpus 2 \
 	--memory "${MEMORY:-3G}" --qemu-opts='-accel tcg,thread=single' --rwdir="/tmp/cowstat-bench=$out" \
-	--exec "scripts/bench-snapshot.sh --guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${N:-16} ${SIZE:-256} ${PCT:-10} ${REPS:-7} ${PERF:-0}" \
+	--exec "scripts/bench-snapshot.sh --guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${N:-16} ${SIZE:-256} ${PCT:-10} ${REPS:-7} ${PERF:-0} ${SPARSE:-0} '${METHODS:-module scan smem exec}'" \
 	> "$out/console.log" 2>&1
 if [ ! -e "$out/done" ]; then
 	tail -n 30 "$out/console.log"
