@@ -26,6 +26,9 @@ rel=$("$here/kernels.sh" "$name") || { echo "vm: kernel $name is not installed: 
 root=$("$here/kernels.sh" -r "$name")
 if [ "$root" = / ]; then
 	set -- --run "/boot/vmlinuz-$rel" "$@"
+	# The debug kernel's guest is ten times slower; Debian's full udev rule set made its
+	# coldplug outlast udevadm settle (scripts/guest-udev/50-virtio-ports.rules says more).
+	[ "$name" = debug ] && set -- --rodir="/usr/lib/udev/rules.d=$here/guest-udev" "$@"
 else
 	# The guest mounts the shared tree and every --rwdir=GUEST=HOST over directories of the
 	# (read-only) root: they must exist there.

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -219,6 +220,13 @@ static int cap_sys_ptrace(bool on, bool drop_permitted)
 	return syscall(SYS_capset, &h, d);
 }
 
+/* Become user nobody, without supplementary groups or capabilities; 0 or -1. */
+static int become_nobody(void)
+{
+	return setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
+	       setresuid(65534, 65534, 65534) ? -1 : 0;
+}
+
 /* A child of user nobody that waits until @go's write end closes; its pid. */
 static pid_t nobody_child(int go[2])
 {
@@ -232,7 +240,7 @@ static pid_t nobody_child(int go[2])
 	if (t == 0) {
 		close(go[1]);
 		close(ready[0]);
-		if (setgid(65534) || setuid(65534))
+		if (become_nobody())
 			_exit(1);
 		if (write(ready[1], "r", 1) != 1)
 			_exit(1);
@@ -381,7 +389,7 @@ static int wait_blocked_or_gone(pid_t pid, unsigned int seconds)
 TEST_F(snap, exec_window_setuid_refused)
 {
 	char dir[] = "/tmp/cowstat-suid.XXXXXX", path[64], params[160], cmd[32], c;
-	int go_t[2], go_r[2], status;
+	int go_t[2], go_r[2], ready[2], status;
 	pid_t t, r;
 
 	ASSERT_EQ(0, make_suid_sleep(dir, path, sizeof(path))) TH_LOG("setuid copy: %s", strerror(errno));
@@ -394,12 +402,15 @@ TEST_F(snap, exec_window_setuid_refused)
 	}
 	ASSERT_EQ(0, pipe(go_t));
 	ASSERT_EQ(0, pipe(go_r));
+	ASSERT_EQ(0, pipe(ready));
 	t = fork();
 	ASSERT_LE(0, t);
 	if (t == 0) {
 		close(go_t[1]);
-		if (setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534) || read(go_t[0], &c, 1) != 1)
+		close(ready[0]);
+		/* Changing its ids made it not dumpable; it is an ordinary process of nobody's. */
+		if (become_nobody() || prctl(PR_SET_DUMPABLE, 1) || write(ready[1], "t", 1) != 1 ||
+		    read(go_t[0], &c, 1) != 1)
 			_exit(1);
 		execl(path, "cowstat-suid", "30", (char *)NULL);
 		_exit(2);
@@ -408,22 +419,34 @@ TEST_F(snap, exec_window_setuid_refused)
 	ASSERT_LE(0, r);
 	if (r == 0) {
 		/* Opened as root (debugfs is root's); written as nobody, without capabilities. */
-		int fd = open(SNAPSHOT, O_RDWR | O_CLOEXEC);
+		int before = open(SNAPSHOT, O_RDWR | O_CLOEXEC), fd = open(SNAPSHOT, O_RDWR | O_CLOEXEC);
 
 		close(go_r[1]);
-		if (fd < 0 || setgroups(0, NULL) || setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534) || read(go_r[0], &c, 1) != 1)
+		close(ready[0]);
+		snprintf(cmd, sizeof(cmd), "pid %d", t);
+		if (before < 0 || fd < 0 || become_nobody())
+			_exit(10);
+		/* Before the exec, the same user may read it. */
+		if (read(go_r[0], &c, 1) != 1)
+			_exit(10);
+		c = write(before, cmd, strlen(cmd)) == (ssize_t)strlen(cmd) ? 'y' : 'n';
+		if (write(ready[1], &c, 1) != 1 || read(go_r[0], &c, 1) != 1)
 			_exit(10);
 		if (cowstat_module_param("cowstat_delay", "active") != 1)
 			_exit(11);
-		snprintf(cmd, sizeof(cmd), "pid %d", t);
 		if (write(fd, cmd, strlen(cmd)) == (ssize_t)strlen(cmd))
 			_exit(12);
 		_exit(errno == EACCES ? 0 : 13);
 	}
 	close(go_t[0]);
 	close(go_r[0]);
-	/* Before the exec, the same user may read it. */
+	close(ready[1]);
+	/* The target is nobody now; the requester asks before the exec. */
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ('t', c);
+	ASSERT_EQ(1, write(go_r[1], "p", 1));
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	EXPECT_EQ('y', c) TH_LOG("nobody could not read nobody's process before the exec");
 	ASSERT_EQ(1, write(go_t[1], "g", 1));
 	EXPECT_EQ(0, cowstat_delay_wait_held(10)) TH_LOG("the exec never reached commit_creds()");
 	EXPECT_EQ(1, write(go_r[1], "g", 1));
@@ -440,6 +463,7 @@ TEST_F(snap, exec_window_setuid_refused)
 	EXPECT_EQ(0, cowstat_delay_unload());
 	close(go_t[1]);
 	close(go_r[1]);
+	close(ready[0]);
 	umount(dir);
 	rmdir(dir);
 }
