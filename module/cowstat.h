@@ -184,7 +184,7 @@ struct cowstat_snap {
 	struct cowstat_member *members;
 	unsigned int nr_members;
 	unsigned long chunk_base;	/* address of slot 0, PMD aligned */
-	unsigned int chunk_pages;	/* slots per member, a multiple of PTRS_PER_PTE */
+	unsigned int chunk_pages;	/* slots per member (snapshot.c, cowstat_chunk_pages()) */
 	struct cowstat_frame *slots;	/* nr_members * chunk_pages */
 	unsigned long *present;		/* nr_members bitmaps of chunk_pages bits */
 	unsigned long *due;		/* per member: where it next has page tables */

@@ -18,6 +18,8 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/kref.h>
+#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -74,8 +76,12 @@ module_param_cb(snapshot_max_frames, &cowstat_max_frames_ops, &snapshot_max_fram
 MODULE_PARM_DESC(snapshot_max_frames,
 		 "Most anonymous page mappings kept for the final sort (those not settled at their address), 16 bytes each; more gives E2BIG (default 4194304, at most 134217727)");
 
-/* The result of one snapshot, kept until the next write or the close. */
+/*
+ * The result of one snapshot, kept until the next write or the close, and while a read of it
+ * is under way (ref: one for sf->report, one for sf->reading).
+ */
 struct cowstat_report {
+	struct kref ref;
 	bool tree;
 	pid_t pid;
 	unsigned long start, end;
@@ -87,17 +93,25 @@ struct cowstat_report {
 
 /* Per open file. */
 struct cowstat_snapshot_file {
-	struct mutex lock;		/* protects report (writers vs readers of this file) */
-	struct cowstat_report *report;	/* NULL until a write succeeded */
+	/* protects report and reading (writers vs readers of this file) */
+	struct mutex lock;
+	struct cowstat_report *report;	/* the last write's, NULL until a write succeeded */
+	struct cowstat_report *reading;	/* what the read from position 0 on is printing */
 };
 
-static void cowstat_report_free(struct cowstat_report *r)
+static void cowstat_report_release(struct kref *ref)
 {
-	if (!r)
-		return;
+	struct cowstat_report *r = container_of(ref, struct cowstat_report, ref);
+
 	kvfree(r->matrix);
 	kvfree(r->members);
 	kfree(r);
+}
+
+static void cowstat_report_put(struct cowstat_report *r)
+{
+	if (r)
+		kref_put(&r->ref, cowstat_report_release);
 }
 
 /* ptrace's credential match (__ptrace_may_access()): @cred's fs ids are all of @tcred's. */
@@ -158,7 +172,6 @@ static int cowstat_add_member(struct cowstat_snap *snap, struct task_struct *tas
 {
 	struct cowstat_member *m;
 	struct mm_struct *mm;
-	unsigned int i;
 	int ret;
 
 	if (task->flags & PF_KTHREAD)
@@ -176,19 +189,58 @@ static int cowstat_add_member(struct cowstat_snap *snap, struct task_struct *tas
 		return PTR_ERR(mm);
 	if (!mm)
 		return root ? -ENOENT : 0;
-	/* CLONE_VM without CLONE_THREAD: one address space, counted once. */
-	for (i = 0; i < snap->nr_members; i++) {
-		if (snap->members[i].mm == mm) {
-			mmput(mm);
-			return 0;
-		}
-	}
 	m = &snap->members[snap->nr_members++];
 	m->mm = mm;
 	m->pid = task_tgid_vnr(task);
 	rcu_read_lock();
 	m->ppid = task_tgid_vnr(rcu_dereference(task->real_parent));
 	rcu_read_unlock();
+	return 0;
+}
+
+struct cowstat_mm_ref {
+	struct mm_struct *mm;
+	unsigned int member;
+};
+
+static int cowstat_mm_ref_cmp(const void *a, const void *b)
+{
+	const struct cowstat_mm_ref *x = a, *y = b;
+
+	if (x->mm != y->mm)
+		return x->mm < y->mm ? -1 : 1;
+	return x->member < y->member ? -1 : x->member > y->member;
+}
+
+/*
+ * CLONE_VM without CLONE_THREAD: one address space, counted once, as its first member (the
+ * root is member 0). Sorted by mm, O(n log n): comparing each new member with all before it
+ * took 2 * 10^9 comparisons at the 65,535-member cap.
+ */
+static int cowstat_drop_shared_mm(struct cowstat_snap *snap)
+{
+	unsigned int n = snap->nr_members, i, j;
+	struct cowstat_mm_ref *ref;
+
+	if (n < 2)
+		return 0;
+	ref = kvmalloc_array(n, sizeof(*ref), GFP_KERNEL_ACCOUNT);
+	if (!ref)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		ref[i] = (struct cowstat_mm_ref) { snap->members[i].mm, i };
+	sort(ref, n, sizeof(*ref), cowstat_mm_ref_cmp, NULL);
+	for (i = 1; i < n; i++) {
+		if (ref[i].mm == ref[i - 1].mm) {
+			mmput(ref[i].mm);
+			snap->members[ref[i].member].mm = NULL;
+		}
+	}
+	kvfree(ref);
+	for (i = 0, j = 0; i < n; i++)
+		if (snap->members[i].mm)
+			snap->members[j++] = snap->members[i];
+	snap->nr_members = j;
 	return 0;
 }
 
@@ -223,7 +275,7 @@ static int cowstat_collect(struct cowstat_snap *snap, struct file *file, pid_t p
 		return -ESRCH;
 
 	if (tree) {
-		tasks = kvmalloc_array(max, sizeof(*tasks), GFP_KERNEL);
+		tasks = kvmalloc_array(max, sizeof(*tasks), GFP_KERNEL_ACCOUNT);
 		if (!tasks) {
 			ret = -ENOMEM;
 			goto out_root;
@@ -242,7 +294,7 @@ static int cowstat_collect(struct cowstat_snap *snap, struct file *file, pid_t p
 		rcu_read_unlock();
 	}
 	/* As many members as were found, not snapshot_max_members: the array is zeroed. */
-	snap->members = kvcalloc(n + 1, sizeof(*snap->members), GFP_KERNEL);
+	snap->members = kvcalloc(n + 1, sizeof(*snap->members), GFP_KERNEL_ACCOUNT);
 	ret = snap->members ? cowstat_add_member(snap, root, file, true) : -ENOMEM;
 	if (!ret && overflow)
 		ret = -E2BIG;
@@ -252,6 +304,8 @@ static int cowstat_collect(struct cowstat_snap *snap, struct file *file, pid_t p
 		put_task_struct(tasks[i]);
 	}
 	kvfree(tasks);
+	if (!ret)
+		ret = cowstat_drop_shared_mm(snap);
 out_root:
 	put_task_struct(root);
 	return ret;
@@ -277,8 +331,8 @@ static int cowstat_radix_sort(struct cowstat_frame *f, size_t n)
 	for (i = 0; i < n; i++)
 		maxpfn = max(maxpfn, f[i].pfn);
 	bits = fls64(maxpfn);
-	tmp = kvmalloc_array(n, sizeof(*f), GFP_KERNEL);
-	count = kvmalloc_array(nb, sizeof(*count), GFP_KERNEL);
+	tmp = kvmalloc_array(n, sizeof(*f), GFP_KERNEL_ACCOUNT);
+	count = kvmalloc_array(nb, sizeof(*count), GFP_KERNEL_ACCOUNT);
 	if (!tmp || !count) {
 		kvfree(tmp);
 		kvfree(count);
@@ -561,12 +615,31 @@ static void cowstat_account_residue(struct cowstat_snap *snap, struct cowstat_ac
 }
 
 /*
- * Slots of one chunk over all members, 16 bytes each: 512 KiB, or 8 KiB per member for
- * families of more than 64. The array is zeroed when it is allocated (init_on_alloc, the
- * default of Debian kernels), so a larger one costs more than the chunks it saves.
+ * The chunk: as many pages as slots of all members fit in the budget, 16 bytes a slot. Up to
+ * 64 members, 32768 slots (512 KiB), at most 32 MiB of address space; from 64 to 512 members,
+ * one page table (2 MiB of address space, 8 KiB per member, at most 4 MiB); beyond, 262144
+ * slots (4 MiB), the chunk a power of two from 256 pages down to 8, and 8 pages (128 bytes
+ * per member, 8 MiB at the 65,535-member cap) above 32768 members. Before, a chunk was never
+ * less than one page table: 512 MiB of slots at the cap. The walker reads any part of a page
+ * table or of a huge pmd (walk.c); a smaller chunk costs more walks (one mmap lock and page
+ * table descent per member and chunk), which matters only for families that large. The
+ * array is zeroed when it is allocated (init_on_alloc, the default of Debian kernels), so a
+ * larger one costs more than the chunks it saves.
  */
-#define COWSTAT_SLOTS_BUDGET	32768U
-#define COWSTAT_CHUNK_PAGES_MAX	(16 * PTRS_PER_PTE)	/* 32 MiB of address space */
+#define COWSTAT_SLOTS_MIN	32768UL
+#define COWSTAT_SLOTS_MAX	262144UL
+#define COWSTAT_CHUNK_PAGES_MIN	8UL
+#define COWSTAT_CHUNK_PAGES_MAX	(16UL * PTRS_PER_PTE)	/* 32 MiB of address space */
+
+static unsigned int cowstat_chunk_pages(unsigned int nm)
+{
+	unsigned long pages = clamp((unsigned long)nm * PTRS_PER_PTE, COWSTAT_SLOTS_MIN,
+				    COWSTAT_SLOTS_MAX) / nm;
+
+	if (pages >= PTRS_PER_PTE)
+		return min(rounddown(pages, PTRS_PER_PTE), COWSTAT_CHUNK_PAGES_MAX);
+	return max(pages ? rounddown_pow_of_two(pages) : 0, COWSTAT_CHUNK_PAGES_MIN);
+}
 
 /*
  * Walk every member chunk by chunk, settling each chunk's frames. A member is walked only in
@@ -584,18 +657,16 @@ static int cowstat_walk_all(struct cowstat_snap *snap, struct cowstat_acct *a)
 	size_t words;
 	int ret;
 
-	snap->chunk_pages = clamp_t(unsigned int,
-				    rounddown(COWSTAT_SLOTS_BUDGET / nm, PTRS_PER_PTE),
-				    PTRS_PER_PTE, COWSTAT_CHUNK_PAGES_MAX);
+	snap->chunk_pages = cowstat_chunk_pages(nm);
 	words = BITS_TO_LONGS(snap->chunk_pages);
 	snap->slots = kvmalloc_array((size_t)nm * snap->chunk_pages, sizeof(*snap->slots),
-				     GFP_KERNEL);
-	snap->present = kvmalloc_array((size_t)nm * words, sizeof(long), GFP_KERNEL);
-	a->any = kvmalloc_array(words, sizeof(long), GFP_KERNEL);
-	a->list = kvmalloc_array(nm, sizeof(*a->list), GFP_KERNEL);
-	a->group = kvmalloc_array(nm, sizeof(*a->group), GFP_KERNEL);
-	snap->due = kvmalloc_array(nm, sizeof(*snap->due), GFP_KERNEL);
-	snap->walked = kvmalloc_array(nm, sizeof(*snap->walked), GFP_KERNEL);
+				     GFP_KERNEL_ACCOUNT);
+	snap->present = kvmalloc_array((size_t)nm * words, sizeof(long), GFP_KERNEL_ACCOUNT);
+	a->any = kvmalloc_array(words, sizeof(long), GFP_KERNEL_ACCOUNT);
+	a->list = kvmalloc_array(nm, sizeof(*a->list), GFP_KERNEL_ACCOUNT);
+	a->group = kvmalloc_array(nm, sizeof(*a->group), GFP_KERNEL_ACCOUNT);
+	snap->due = kvmalloc_array(nm, sizeof(*snap->due), GFP_KERNEL_ACCOUNT);
+	snap->walked = kvmalloc_array(nm, sizeof(*snap->walked), GFP_KERNEL_ACCOUNT);
 	if (!snap->slots || !snap->present || !a->any || !a->list || !a->group || !snap->due ||
 	    !snap->walked)
 		return -ENOMEM;
@@ -647,17 +718,18 @@ static int cowstat_take(struct file *file, pid_t pid, bool tree, unsigned long s
 	unsigned int i, reg;
 	int ret;
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return -ENOMEM;
+	kref_init(&r->ref);
 	acct.r = r;
 	ret = cowstat_collect(&snap, file, pid, tree);
 	if (ret)
 		goto out;
 	if (snap.nr_members <= COWSTAT_SNAPSHOT_MATRIX_MAX) {
 		r->matrix = kvcalloc(snap.nr_members * snap.nr_members, sizeof(*r->matrix),
-				     GFP_KERNEL);
-		acct.masks = kvcalloc(COWSTAT_MASK_SLOTS, sizeof(*acct.masks), GFP_KERNEL);
+				     GFP_KERNEL_ACCOUNT);
+		acct.masks = kvcalloc(COWSTAT_MASK_SLOTS, sizeof(*acct.masks), GFP_KERNEL_ACCOUNT);
 		if (!r->matrix || !acct.masks) {
 			ret = -ENOMEM;
 			goto out;
@@ -722,7 +794,7 @@ out:
 	kvfree(snap.present);
 	kvfree(snap.slots);
 	kvfree(snap.frames);
-	cowstat_report_free(r);
+	cowstat_report_put(r);
 	return ret;
 }
 
@@ -794,7 +866,7 @@ static ssize_t cowstat_snapshot_write(struct file *file, const char __user *ubuf
 	old = sf->report;
 	sf->report = r;
 	mutex_unlock(&sf->lock);
-	cowstat_report_free(old);
+	cowstat_report_put(old);
 	return count;
 }
 
@@ -811,25 +883,67 @@ static void cowstat_show_counts(struct seq_file *m, const struct cowstat_member 
 	seq_putc(m, '\n');
 }
 
-static int cowstat_snapshot_show(struct seq_file *m, void *v)
+/*
+ * The report is printed one record at a time (seq_file), so that a large family needs no
+ * buffer for the whole of it: position 0 is the header, 1 to N the members (six lines each),
+ * N + 1 the family and the matrix's first line, then the N matrix rows if there is a matrix,
+ * then "end". A read from position 0 takes the last write's report and keeps it until the next
+ * read from 0 or the close: a write meanwhile does not mix two reports in one read.
+ */
+static loff_t cowstat_report_items(const struct cowstat_report *r)
+{
+	return 2 + (loff_t)r->nr_members + (r->matrix ? r->nr_members : 0) + 1;
+}
+
+static void *cowstat_snapshot_start(struct seq_file *m, loff_t *pos)
 {
 	struct cowstat_snapshot_file *sf = m->private;
 	struct cowstat_report *r;
-	unsigned int i, j, reg, c;
-	int ret = 0;
 
 	mutex_lock(&sf->lock);
-	r = sf->report;
-	if (!r) {
-		ret = -ENODATA;
-		goto out;
+	if (!*pos) {
+		r = sf->report;
+		if (!r)
+			return ERR_PTR(-ENODATA);
+		kref_get(&r->ref);
+		cowstat_report_put(sf->reading);
+		sf->reading = r;
 	}
-	seq_printf(m, "cowstat_snapshot %d\ntarget %s %d\nrange %#lx %#lx\npage_size %lu\nmembers %u\n",
-		   COWSTAT_SNAPSHOT_FORMAT, r->tree ? "tree" : "pid", r->pid, r->start, r->end,
-		   PAGE_SIZE, r->nr_members);
-	seq_puts(m, "proc_columns " COWSTAT_SNAPSHOT_PROC_COLUMNS "\n");
-	for (i = 0; i < r->nr_members; i++) {
-		const struct cowstat_member *mb = &r->members[i];
+	r = sf->reading;
+	if (!r || *pos >= cowstat_report_items(r))
+		return NULL;
+	return (void *)(uintptr_t)(*pos + 1);
+}
+
+static void *cowstat_snapshot_next(struct seq_file *m, void *v, loff_t *pos)
+{
+	struct cowstat_snapshot_file *sf = m->private;
+
+	++*pos;
+	return *pos < cowstat_report_items(sf->reading) ? (void *)(uintptr_t)(*pos + 1) : NULL;
+}
+
+static void cowstat_snapshot_stop(struct seq_file *m, void *v)
+{
+	struct cowstat_snapshot_file *sf = m->private;
+
+	mutex_unlock(&sf->lock);
+}
+
+static int cowstat_snapshot_show(struct seq_file *m, void *v)
+{
+	struct cowstat_snapshot_file *sf = m->private;
+	const struct cowstat_report *r = sf->reading;
+	loff_t pos = (uintptr_t)v - 1, nm = r->nr_members;
+	unsigned int i, j, reg, c;
+
+	if (!pos) {
+		seq_printf(m, "cowstat_snapshot %d\ntarget %s %d\nrange %#lx %#lx\npage_size %lu\nmembers %u\n",
+			   COWSTAT_SNAPSHOT_FORMAT, r->tree ? "tree" : "pid", r->pid, r->start,
+			   r->end, PAGE_SIZE, r->nr_members);
+		seq_puts(m, "proc_columns " COWSTAT_SNAPSHOT_PROC_COLUMNS "\n");
+	} else if (pos <= nm) {
+		const struct cowstat_member *mb = &r->members[pos - 1];
 		u64 all[COWSTAT_NR_COUNTERS] = { };
 
 		for (reg = 0; reg < COWSTAT_NR_REGIONS; reg++)
@@ -838,44 +952,47 @@ static int cowstat_snapshot_show(struct seq_file *m, void *v)
 		cowstat_show_counts(m, mb, "all", all);
 		for (reg = 0; reg < COWSTAT_NR_REGIONS; reg++)
 			cowstat_show_counts(m, mb, cowstat_region_names[reg], mb->count[reg]);
-	}
-	seq_puts(m, "family_columns " COWSTAT_SNAPSHOT_FAMILY_COLUMNS "\n");
-	seq_printf(m, "family %u %llu %llu %llu %llu %llu\n", r->nr_members, r->resident,
-		   r->anon_mapped, r->distinct, r->anon_mapped - r->distinct,
-		   (r->anon_mapped - r->distinct) * PAGE_SIZE);
-	if (r->matrix) {
-		seq_puts(m, "matrix_columns");
-		for (i = 0; i < r->nr_members; i++)
-			seq_printf(m, " %d", r->members[i].pid);
-		seq_putc(m, '\n');
-		for (i = 0; i < r->nr_members; i++) {
-			seq_printf(m, "matrix %d", r->members[i].pid);
-			for (j = 0; j < r->nr_members; j++)
-				seq_printf(m, " %llu", r->matrix[i * r->nr_members + j]);
+	} else if (pos == nm + 1) {
+		seq_puts(m, "family_columns " COWSTAT_SNAPSHOT_FAMILY_COLUMNS "\n");
+		seq_printf(m, "family %u %llu %llu %llu %llu %llu\n", r->nr_members, r->resident,
+			   r->anon_mapped, r->distinct, r->anon_mapped - r->distinct,
+			   (r->anon_mapped - r->distinct) * PAGE_SIZE);
+		if (r->matrix) {
+			seq_puts(m, "matrix_columns");
+			for (i = 0; i < r->nr_members; i++)
+				seq_printf(m, " %d", r->members[i].pid);
 			seq_putc(m, '\n');
+		} else {
+			seq_puts(m, "matrix none\n");
 		}
+	} else if (r->matrix && pos <= 2 * nm + 1) {
+		i = pos - nm - 2;
+		seq_printf(m, "matrix %d", r->members[i].pid);
+		for (j = 0; j < r->nr_members; j++)
+			seq_printf(m, " %llu", r->matrix[i * r->nr_members + j]);
+		seq_putc(m, '\n');
 	} else {
-		seq_puts(m, "matrix none\n");
+		seq_puts(m, "end\n");
 	}
-	seq_puts(m, "end\n");
-out:
-	mutex_unlock(&sf->lock);
-	return ret;
+	return 0;
 }
+
+static const struct seq_operations cowstat_snapshot_seq_ops = {
+	.start = cowstat_snapshot_start,
+	.next = cowstat_snapshot_next,
+	.stop = cowstat_snapshot_stop,
+	.show = cowstat_snapshot_show,
+};
 
 static int cowstat_snapshot_open(struct inode *inode, struct file *file)
 {
 	struct cowstat_snapshot_file *sf;
-	int ret;
 
-	sf = kzalloc(sizeof(*sf), GFP_KERNEL);
+	sf = __seq_open_private(file, &cowstat_snapshot_seq_ops, sizeof(*sf));
 	if (!sf)
 		return -ENOMEM;
 	mutex_init(&sf->lock);
-	ret = single_open(file, cowstat_snapshot_show, sf);
-	if (ret)
-		kfree(sf);
-	return ret;
+	return 0;
 }
 
 static int cowstat_snapshot_release(struct inode *inode, struct file *file)
@@ -883,10 +1000,10 @@ static int cowstat_snapshot_release(struct inode *inode, struct file *file)
 	struct seq_file *m = file->private_data;
 	struct cowstat_snapshot_file *sf = m->private;
 
-	cowstat_report_free(sf->report);
+	cowstat_report_put(sf->reading);
+	cowstat_report_put(sf->report);
 	mutex_destroy(&sf->lock);
-	kfree(sf);
-	return single_release(inode, file);
+	return seq_release_private(inode, file);
 }
 
 const struct file_operations cowstat_snapshot_fops = {

@@ -11,10 +11,13 @@
  * that is off by one entry would lose them. The reservation is MADV_NOHUGEPAGE: one written
  * byte is one 4 KiB page.
  *
+ * And big families: 1,024 forked members with exact figures for each (big_family_exact).
+ *
  * Runs with the module loaded (guest-run.sh).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,6 +480,201 @@ TEST(sparse_family_exact)
 	close(go[1]);
 	ASSERT_EQ(root, waitpid(root, NULL, 0));
 	free(whole);
+	free(rep);
+}
+
+#define BIG		1024		/* members of the big family: snapshot_max_members */
+#define BIG_PAGES	64		/* pages of its region */
+#define BIG_REPORT	(4 << 20)
+
+/*
+ * Fork a child of the big family: it writes its page of @reg (child @i > 0), says so on @ok
+ * and waits until @hold closes. 0, or -1 if fork failed.
+ */
+static int big_child(char *reg, int i, int ok, int hold)
+{
+	pid_t p = fork();
+	char c;
+
+	if (p)
+		return p < 0 ? -1 : 0;
+	if (i)
+		reg[(i % BIG_PAGES) * PAGE] = 2;
+	if (write(ok, "r", 1) != 1)
+		_exit(1);
+	while (read(hold, &c, 1) > 0)
+		;
+	_exit(0);
+}
+
+/*
+ * The big family: its root writes the BIG_PAGES pages of @reg and forks BIG - 1 children,
+ * one after the other; child i writes page i % BIG_PAGES, and every child waits until @hold
+ * closes. The root answers BIG - 1 on @ready once all have written (-1 if something failed),
+ * then forks one more child, which writes nothing, for each byte read from @cmd, answering 1
+ * (0 if it failed), until @cmd closes.
+ */
+static void __attribute__((noreturn)) big_family(char *reg, int ready, int cmd, int hold)
+{
+	long n = -1;
+	int ok[2], i;
+	char c;
+
+	if (cowstat_rseq_unregister() || pipe(ok))
+		goto out;
+	memset(reg, 1, BIG_PAGES * PAGE);
+	for (i = 1; i < BIG; i++)
+		if (big_child(reg, i, ok[1], hold) || read(ok[0], &c, 1) != 1)
+			goto out;
+	n = BIG - 1;
+	while (write(ready, &n, sizeof(n)) == sizeof(n) && read(cmd, &c, 1) == 1)
+		n = !big_child(reg, 0, ok[1], hold) && read(ok[0], &c, 1) == 1;
+	n = 0;
+out:
+	if (n < 0 && write(ready, &n, sizeof(n)) != sizeof(n))
+		_exit(1);
+	while (wait(NULL) > 0)
+		;
+	_exit(0);
+}
+
+/* The words of the line at @p (up to its newline) into w[0..max); how many. */
+static int split_line(const char *p, char *line, size_t size, char **w, int max)
+{
+	char *save, *t;
+	int n = 0;
+
+	snprintf(line, size, "%.*s", (int)strcspn(p, "\n"), p);
+	for (t = strtok_r(line, " ", &save); t && n < max; t = strtok_r(NULL, " ", &save))
+		w[n++] = t;
+	return n;
+}
+
+/*
+ * A family of 1,024 forked members, the most a snapshot takes by default, over a region of
+ * 64 pages that spans two chunks. The root wrote all 64 pages before forking; child i wrote
+ * page i % 64, so page 0 has 15 copies and pages 1 to 63 have 16. Every child maps 64
+ * pages, 63 shared with the root and one of its own; the root's 64 are all shared inside the
+ * family; 64 + 1,023 distinct frames. Each member's figures are read from one pass over the
+ * report. The report is the same read in 97-byte pieces, and a write between two pieces
+ * does not mix two reports; one member more gives E2BIG.
+ */
+TEST(big_family_exact)
+{
+	char *rep = malloc(BIG_REPORT), *piece = malloc(BIG_REPORT), *w[32], line[1024], path[256];
+	int ready[2], cmd[2], hold[2], col[4], i, nw, nkids = 0, fd;
+	static const char * const cols[] = { "anon", "shared", "shared_family", "exclusive" };
+	const long want_kid[] = { BIG_PAGES, BIG_PAGES - 1, BIG_PAGES - 1, 1 };
+	const long want_root[] = { BIG_PAGES, BIG_PAGES, BIG_PAGES, 0 };
+	unsigned long r, map;
+	struct timespec t0;
+	size_t len = 0;
+	const char *why, *p;
+	char snapcmd[96];
+	pid_t root, pid;
+	ssize_t n;
+	long got;
+
+	ASSERT_NE(NULL, rep);
+	ASSERT_NE(NULL, piece);
+	why = snapshot_unavailable();
+	if (why)
+		SKIP(return, "%s", why);
+	if (cowstat_param_get("snapshot_max_members") != BIG)
+		SKIP(return, "snapshot_max_members is not %d", BIG);
+	/* The region: 32 pages below a 1 MiB boundary, NOHUGEPAGE. */
+	map = (unsigned long)mmap(NULL, 4UL << 20, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE((unsigned long)MAP_FAILED, map);
+	r = round_up_to(map + (1UL << 20), 1UL << 20) - 32 * PAGE;
+	ASSERT_EQ(0, madvise((void *)map, 4UL << 20, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(cmd));
+	ASSERT_EQ(0, pipe(hold));
+	root = fork();
+	ASSERT_LE(0, root);
+	if (root == 0) {
+		close(ready[0]);
+		close(cmd[1]);
+		close(hold[1]);
+		big_family((char *)r, ready[1], cmd[0], hold[0]);
+	}
+	close(ready[1]);
+	close(cmd[0]);
+	close(hold[0]);
+	ASSERT_EQ(sizeof(got), read(ready[0], &got, sizeof(got)));
+	ASSERT_EQ(BIG - 1, got) TH_LOG("the family could not be built");
+
+	snprintf(snapcmd, sizeof(snapcmd), "tree %d %#lx %#lx", root, r, r + BIG_PAGES * PAGE);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ASSERT_EQ(0, cowstat_snapshot(snapcmd, rep, BIG_REPORT));
+	TH_LOG("tree snapshot of %d members: %ld ms", BIG, ms_since(&t0));
+	ASSERT_EQ(BIG, cowstat_report_word(rep, "members", 1));
+	for (i = 0; i < ARRAY_SIZE(cols); i++) {
+		col[i] = cowstat_report_column(rep, "proc_columns", cols[i]);
+		ASSERT_LT(3, col[i]) TH_LOG("%s", cols[i]);
+	}
+	for (p = rep; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+		if (strncmp(p, "proc ", 5))
+			continue;
+		nw = split_line(p, line, sizeof(line), w, ARRAY_SIZE(w));
+		ASSERT_LT(col[ARRAY_SIZE(cols) - 1], nw);
+		if (strcmp(w[3], "all"))
+			continue;
+		pid = atoi(w[1]);
+		if (pid != root) {
+			ASSERT_EQ(root, atoi(w[2])) TH_LOG("pid %d", pid);
+			nkids++;
+		}
+		for (i = 0; i < ARRAY_SIZE(cols); i++)
+			EXPECT_EQ(pid == root ? want_root[i] : want_kid[i], atol(w[col[i]]))
+				TH_LOG("pid %d column %d", pid, i);
+	}
+	EXPECT_EQ(BIG - 1, nkids);
+	EXPECT_EQ(BIG * BIG_PAGES, cowstat_snap_family(rep, "anon_mapped"));
+	EXPECT_EQ(BIG * BIG_PAGES, cowstat_snap_family(rep, "resident"));
+	EXPECT_EQ(BIG_PAGES + BIG - 1, cowstat_snap_family(rep, "distinct"));
+	EXPECT_EQ(BIG * BIG_PAGES - BIG_PAGES - BIG + 1, cowstat_snap_family(rep, "saved_pages"));
+	EXPECT_NE(NULL, strstr(rep, "\nmatrix none\n"));
+
+	/*
+	 * Read in pieces: the same report (the family does not move). A write after the first
+	 * piece replaces the file's report, but the read under way goes on with the one it
+	 * started; a read from 0 again gives the new one.
+	 */
+	snprintf(path, sizeof(path), "%s/%s", COWSTAT_DEBUGFS_DIR, COWSTAT_FILE_SNAPSHOT);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(strlen(snapcmd), write(fd, snapcmd, strlen(snapcmd)));
+	ASSERT_EQ(97, read(fd, piece, 97));
+	len = 97;
+	snprintf(line, sizeof(line), "pid %d %#lx %#lx", root, r, r + BIG_PAGES * PAGE);
+	ASSERT_EQ(strlen(line), write(fd, line, strlen(line)));
+	while (len + 97 < BIG_REPORT && (n = read(fd, piece + len, 97)) > 0)
+		len += n;
+	piece[len] = '\0';
+	EXPECT_EQ(strlen(rep), len);
+	EXPECT_EQ(0, strcmp(rep, piece));
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	n = read(fd, piece, BIG_REPORT - 1);
+	ASSERT_LT(0, n);
+	piece[n] = '\0';
+	EXPECT_EQ(1, cowstat_report_word(piece, "members", 1));
+	EXPECT_EQ(BIG_PAGES, cowstat_snap_proc(piece, root, "all", "shared_family") +
+			     cowstat_snap_proc(piece, root, "all", "shared_outside"));
+	close(fd);
+
+	/* One more member than snapshot_max_members. */
+	ASSERT_EQ(1, write(cmd[1], "+", 1));
+	ASSERT_EQ(sizeof(got), read(ready[0], &got, sizeof(got)));
+	ASSERT_EQ(1, got);
+	EXPECT_EQ(-E2BIG, cowstat_snapshot(snapcmd, rep, BIG_REPORT));
+
+	close(cmd[1]);
+	close(hold[1]);
+	ASSERT_EQ(root, waitpid(root, NULL, 0));
+	munmap((void *)map, 4UL << 20);
+	free(piece);
 	free(rep);
 }
 
