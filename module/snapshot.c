@@ -18,7 +18,6 @@
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
-#include <linux/kref.h>
 #include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -76,12 +75,8 @@ module_param_cb(snapshot_max_frames, &cowstat_max_frames_ops, &snapshot_max_fram
 MODULE_PARM_DESC(snapshot_max_frames,
 		 "Most anonymous page mappings kept for the final sort (those not settled at their address), 16 bytes each; more gives E2BIG (default 4194304, at most 134217727)");
 
-/*
- * The result of one snapshot, kept until the next write or the close, and while a read of it
- * is under way (ref: one for sf->report, one for sf->reading).
- */
+/* The result of one snapshot, kept until the next write or the close. */
 struct cowstat_report {
-	struct kref ref;
 	bool tree;
 	pid_t pid;
 	unsigned long start, end;
@@ -93,25 +88,17 @@ struct cowstat_report {
 
 /* Per open file. */
 struct cowstat_snapshot_file {
-	/* protects report and reading (writers vs readers of this file) */
-	struct mutex lock;
-	struct cowstat_report *report;	/* the last write's, NULL until a write succeeded */
-	struct cowstat_report *reading;	/* what the read from position 0 on is printing */
+	struct mutex lock;		/* protects report (writers vs readers of this file) */
+	struct cowstat_report *report;	/* NULL until a write succeeded */
 };
 
-static void cowstat_report_release(struct kref *ref)
+static void cowstat_report_free(struct cowstat_report *r)
 {
-	struct cowstat_report *r = container_of(ref, struct cowstat_report, ref);
-
+	if (!r)
+		return;
 	kvfree(r->matrix);
 	kvfree(r->members);
 	kfree(r);
-}
-
-static void cowstat_report_put(struct cowstat_report *r)
-{
-	if (r)
-		kref_put(&r->ref, cowstat_report_release);
 }
 
 /* ptrace's credential match (__ptrace_may_access()): @cred's fs ids are all of @tcred's. */
@@ -721,7 +708,6 @@ static int cowstat_take(struct file *file, pid_t pid, bool tree, unsigned long s
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return -ENOMEM;
-	kref_init(&r->ref);
 	acct.r = r;
 	ret = cowstat_collect(&snap, file, pid, tree);
 	if (ret)
@@ -794,7 +780,7 @@ out:
 	kvfree(snap.present);
 	kvfree(snap.slots);
 	kvfree(snap.frames);
-	cowstat_report_put(r);
+	cowstat_report_free(r);
 	return ret;
 }
 
@@ -866,7 +852,7 @@ static ssize_t cowstat_snapshot_write(struct file *file, const char __user *ubuf
 	old = sf->report;
 	sf->report = r;
 	mutex_unlock(&sf->lock);
-	cowstat_report_put(old);
+	cowstat_report_free(old);
 	return count;
 }
 
@@ -887,8 +873,10 @@ static void cowstat_show_counts(struct seq_file *m, const struct cowstat_member 
  * The report is printed one record at a time (seq_file), so that a large family needs no
  * buffer for the whole of it: position 0 is the header, 1 to N the members (six lines each),
  * N + 1 the family and the matrix's first line, then the N matrix rows if there is a matrix,
- * then "end". A read from position 0 takes the last write's report and keeps it until the next
- * read from 0 or the close: a write meanwhile does not mix two reports in one read.
+ * then "end". A read cannot mix two reports: a write is refused unless the file offset is 0
+ * (cowstat_read_command()), the offset is shared by every user of the open file, and read()
+ * and write() on it are serialised by the file's position lock (a regular file's
+ * FMODE_ATOMIC_POS); seq_file files take no pwrite().
  */
 static loff_t cowstat_report_items(const struct cowstat_report *r)
 {
@@ -901,16 +889,10 @@ static void *cowstat_snapshot_start(struct seq_file *m, loff_t *pos)
 	struct cowstat_report *r;
 
 	mutex_lock(&sf->lock);
-	if (!*pos) {
-		r = sf->report;
-		if (!r)
-			return ERR_PTR(-ENODATA);
-		kref_get(&r->ref);
-		cowstat_report_put(sf->reading);
-		sf->reading = r;
-	}
-	r = sf->reading;
-	if (!r || *pos >= cowstat_report_items(r))
+	r = sf->report;
+	if (!r)
+		return ERR_PTR(-ENODATA);
+	if (*pos >= cowstat_report_items(r))
 		return NULL;
 	return (void *)(uintptr_t)(*pos + 1);
 }
@@ -920,7 +902,7 @@ static void *cowstat_snapshot_next(struct seq_file *m, void *v, loff_t *pos)
 	struct cowstat_snapshot_file *sf = m->private;
 
 	++*pos;
-	return *pos < cowstat_report_items(sf->reading) ? (void *)(uintptr_t)(*pos + 1) : NULL;
+	return *pos < cowstat_report_items(sf->report) ? (void *)(uintptr_t)(*pos + 1) : NULL;
 }
 
 static void cowstat_snapshot_stop(struct seq_file *m, void *v)
@@ -933,7 +915,7 @@ static void cowstat_snapshot_stop(struct seq_file *m, void *v)
 static int cowstat_snapshot_show(struct seq_file *m, void *v)
 {
 	struct cowstat_snapshot_file *sf = m->private;
-	const struct cowstat_report *r = sf->reading;
+	const struct cowstat_report *r = sf->report;
 	loff_t pos = (uintptr_t)v - 1, nm = r->nr_members;
 	unsigned int i, j, reg, c;
 
@@ -1000,8 +982,7 @@ static int cowstat_snapshot_release(struct inode *inode, struct file *file)
 	struct seq_file *m = file->private_data;
 	struct cowstat_snapshot_file *sf = m->private;
 
-	cowstat_report_put(sf->reading);
-	cowstat_report_put(sf->report);
+	cowstat_report_free(sf->report);
 	mutex_destroy(&sf->lock);
 	return seq_release_private(inode, file);
 }

@@ -12,7 +12,8 @@
 # MEMORY (guest RAM, 3G), PERF (1: also profile REPS snapshot writes with perf, cpu-clock
 # sampling, into build/bench/perf-report.txt), SPARSE (GiB of untouched MAP_NORESERVE
 # mapping the root maps before forking, so every member has it; 0), METHODS (which to time,
-# default "module scan smem exec"; the pagemap scan reads 8 bytes per page of a sparse
+# default "module scan smem exec"; "tool" times the command "cowstat tree ROOT", the module's
+# snapshot read and printed as a tree; the pagemap scan reads 8 bytes per page of a sparse
 # mapping, 128 MiB per member for 64 GiB: leave it out there). With the defaults the family
 # maps 4 GiB but needs about 256 + 15 * 26 = 640 MiB of frames, so it fits.
 #
@@ -52,6 +53,7 @@ if [ "${1:-}" = --guest ]; then
 			t0=$(now)
 			case $m in
 			module) snap > "$out/out-$m" ;;
+			tool) tools/cowstat tree "$root" > "$out/out-$m" ;;
 			scan) bench/pagemap-scan -t "$root" > "$out/out-$m" ;;
 			smem) smem -t -c 'pid uss pss rss' -P '^[^ ]*cowfamily' > "$out/out-$m" ;;
 			exec) cat < /dev/null > "$out/out-$m" ;;

@@ -538,6 +538,101 @@ out:
 	_exit(0);
 }
 
+#define CGROUP		"/sys/fs/cgroup"
+#define CG_TEST		CGROUP "/cowstat-scale"
+#define CG_FILES	8
+
+static long long read_ll(const char *path)
+{
+	char buf[64];
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	return atoll(buf);
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, s, strlen(s)) == (ssize_t)strlen(s);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/*
+ * In a memory cgroup of its own, a writer takes CG_FILES snapshots of @cmd on as many open
+ * files, and answers on @out its cgroup's memory.current before, while the files (and their
+ * reports) are open, and after they are closed; -1 for each if it could not.
+ */
+static void __attribute__((noreturn)) charged_writer(const char *cmd, int out)
+{
+	long long m[3] = { -1, -1, -1 };
+	int fd[CG_FILES], i, ok = 1;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", COWSTAT_DEBUGFS_DIR, COWSTAT_FILE_SNAPSHOT);
+	if (write_str(CG_TEST "/cgroup.procs", "0"))
+		goto out;
+	m[0] = read_ll(CG_TEST "/memory.current");
+	for (i = 0; i < CG_FILES; i++) {
+		fd[i] = open(path, O_RDWR | O_CLOEXEC);
+		ok &= fd[i] >= 0 && write(fd[i], cmd, strlen(cmd)) == (ssize_t)strlen(cmd);
+	}
+	m[1] = ok ? read_ll(CG_TEST "/memory.current") : -1;
+	for (i = 0; i < CG_FILES; i++)
+		close(fd[i]);
+	m[2] = ok ? read_ll(CG_TEST "/memory.current") : -1;
+out:
+	_exit(write(out, m, sizeof(m)) != sizeof(m));
+}
+
+/*
+ * A report is kept with its open file, charged to the writer's memory cgroup: 496 bytes of
+ * counters per member. CG_FILES of them are 8 x 1,024 x 496 bytes, 3.9 MiB, far more than
+ * what a memcg keeps charged ahead per CPU (64 pages) or what the writer's own pages take.
+ * Returns why it cannot be checked here, or NULL; *grew and *freed are the changes.
+ */
+static const char *memcg_charge(const char *cmd, long long *grew, long long *freed)
+{
+	long long m[3];
+	int p[2];
+	pid_t w;
+
+	if (access(CGROUP "/cgroup.controllers", F_OK))
+		return "no cgroup2 at " CGROUP;
+	if (write_str(CGROUP "/cgroup.subtree_control", "+memory"))
+		return "the memory controller cannot be enabled";
+	if (mkdir(CG_TEST, 0755) && errno != EEXIST)
+		return "cannot make a cgroup";
+	if (pipe(p))
+		return "pipe";
+	w = fork();
+	if (w == 0)
+		charged_writer(cmd, p[1]);
+	close(p[1]);
+	if (w < 0 || read(p[0], m, sizeof(m)) != sizeof(m))
+		m[0] = -1;
+	close(p[0]);
+	if (w > 0)
+		waitpid(w, NULL, 0);
+	rmdir(CG_TEST);
+	if (m[0] < 0 || m[1] < 0 || m[2] < 0)
+		return "the writer could not measure its cgroup";
+	*grew = m[1] - m[0];
+	*freed = m[1] - m[2];
+	return NULL;
+}
+
 /* The words of the line at @p (up to its newline) into w[0..max); how many. */
 static int split_line(const char *p, char *line, size_t size, char **w, int max)
 {
@@ -557,7 +652,8 @@ static int split_line(const char *p, char *line, size_t size, char **w, int max)
  * pages, 63 shared with the root and one of its own; the root's 64 are all shared inside the
  * family; 64 + 1,023 distinct frames. Each member's figures are read from one pass over the
  * report. The report is the same read in 97-byte pieces, and a write between two pieces
- * does not mix two reports; one member more gives E2BIG.
+ * is refused without losing it; the reports are charged to the writer's memory cgroup; one
+ * member more gives E2BIG.
  */
 TEST(big_family_exact)
 {
@@ -571,6 +667,7 @@ TEST(big_family_exact)
 	size_t len = 0;
 	const char *why, *p;
 	char snapcmd[96];
+	long long grew, freed;
 	pid_t root, pid;
 	ssize_t n;
 	long got;
@@ -638,9 +735,9 @@ TEST(big_family_exact)
 	EXPECT_NE(NULL, strstr(rep, "\nmatrix none\n"));
 
 	/*
-	 * Read in pieces: the same report (the family does not move). A write after the first
-	 * piece replaces the file's report, but the read under way goes on with the one it
-	 * started; a read from 0 again gives the new one.
+	 * Read in pieces: the same report (the family does not move). A write in the middle
+	 * (at offset 97) is refused and loses nothing: the read goes on to the end of the
+	 * report; after a seek to 0 a write replaces it.
 	 */
 	snprintf(path, sizeof(path), "%s/%s", COWSTAT_DEBUGFS_DIR, COWSTAT_FILE_SNAPSHOT);
 	fd = open(path, O_RDWR | O_CLOEXEC);
@@ -649,13 +746,15 @@ TEST(big_family_exact)
 	ASSERT_EQ(97, read(fd, piece, 97));
 	len = 97;
 	snprintf(line, sizeof(line), "pid %d %#lx %#lx", root, r, r + BIG_PAGES * PAGE);
-	ASSERT_EQ(strlen(line), write(fd, line, strlen(line)));
+	EXPECT_EQ(-1, write(fd, line, strlen(line)));
+	EXPECT_EQ(EINVAL, errno);
 	while (len + 97 < BIG_REPORT && (n = read(fd, piece + len, 97)) > 0)
 		len += n;
 	piece[len] = '\0';
 	EXPECT_EQ(strlen(rep), len);
 	EXPECT_EQ(0, strcmp(rep, piece));
 	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(strlen(line), write(fd, line, strlen(line)));
 	n = read(fd, piece, BIG_REPORT - 1);
 	ASSERT_LT(0, n);
 	piece[n] = '\0';
@@ -663,6 +762,16 @@ TEST(big_family_exact)
 	EXPECT_EQ(BIG_PAGES, cowstat_snap_proc(piece, root, "all", "shared_family") +
 			     cowstat_snap_proc(piece, root, "all", "shared_outside"));
 	close(fd);
+
+	/* The reports are charged to the writer's memory cgroup, and uncharged at close. */
+	why = memcg_charge(snapcmd, &grew, &freed);
+	EXPECT_EQ(NULL, why) TH_LOG("memcg charge: %s", why);
+	if (!why) {
+		TH_LOG("%d reports: memory.current +%lld bytes, -%lld at close", CG_FILES, grew,
+		       freed);
+		EXPECT_LE((CG_FILES - 1) * BIG * 496LL, grew);
+		EXPECT_LE((CG_FILES - 1) * BIG * 496LL, freed);
+	}
 
 	/* One more member than snapshot_max_members. */
 	ASSERT_EQ(1, write(cmd[1], "+", 1));
