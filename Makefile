@@ -17,6 +17,8 @@
 #   make demo                 the README main job: cowstat run on a pre-fork workload, in QEMU
 #   make install              cowstat, its man page and bash completion under PREFIX
 #   make bench-snapshot       time the sharing snapshot against smem and a pagemap scan (guest)
+#   make deb                  the Debian packages cowstat-dkms and cowstat, in build/deb/ (debian/)
+#   make test-deb             install them in Debian 12 and 13 roots, DKMS, boot, purge (deb-test.sh)
 #
 # Selftests are built with -Wall like the kernel's own (the kselftest harness is not -Wextra
 # clean); the tool with -Wall -Wextra.
@@ -178,3 +180,24 @@ demo:
 
 clean:
 	rm -rf build tools/cowstat $(BENCH_TOOLS) $(DEMOS) $(SELFTESTS) selftests/trace_target
+
+# ---- Debian packages (debian/, Documentation/install.rst) ----
+# make deb builds them with dpkg-buildpackage from a copy of the tree's files (tracked and new,
+# not ignored ones) in build/deb/, so that the package build never touches build/ of the
+# checkout; the .deb files and lintian's report land in build/deb/.
+DEB_VERSION := $(shell sed -n 's/^\#define COWSTAT_VERSION[[:space:]]*"\(.*\)"/\1/p' include/cowstat.h)
+DEB_OUT := build/deb
+
+.PHONY: deb test-deb
+deb:
+	@rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)/cowstat-$(DEB_VERSION)
+	@git ls-files -z -co --exclude-standard | xargs -0 cp --parents -d -t $(DEB_OUT)/cowstat-$(DEB_VERSION)
+	cd $(DEB_OUT)/cowstat-$(DEB_VERSION) && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || \
+		{ tail -n 20 ../build.log; echo "make deb: dpkg-buildpackage failed (details: $(DEB_OUT)/build.log)" >&2; exit 1; }
+	lintian --fail-on warning,error --info $(DEB_OUT)/*.changes > $(DEB_OUT)/lintian.log 2>&1 || \
+		{ cat $(DEB_OUT)/lintian.log; echo "make deb: lintian is not clean (details: $(DEB_OUT)/lintian.log)" >&2; exit 1; }
+	@ls $(DEB_OUT)/*.deb
+
+test-deb:
+	@scripts/deb-test.sh
+
