@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs INSIDE the QEMU guest of scripts/deb-test.sh, on a root where the Debian packages are
+# installed and DKMS built cowstat.ko for the running kernel. Writes TAP to OUTDIR/tap and
+# "done" to OUTDIR/done at the end.
+#
+#   deb-guest.sh OUTDIR VERSION SIGNED N   (SIGNED: 1 when the root's dkms has mok.key, so the
+#                                          module must carry a signer; N: TAP lines so far)
+set -u
+out=$1
+version=$2
+signed=$3
+n=$4
+top=$(cd "$(dirname "$0")/.." && pwd)
+tap=$out/tap
+: > "$tap"
+
+check() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then echo "ok $n cowstat: $2" >> "$tap"; else echo "not ok $n cowstat: $2" >> "$tap"; fi
+}
+
+echo "# kernel $(uname -r)" >> "$tap"
+modprobe cowstat 2>> "$tap"
+check $? "modprobe cowstat (no path) on $(uname -r)"
+file=$(modinfo -F filename cowstat 2>/dev/null)
+case "$file" in /lib/modules/"$(uname -r)"/updates/dkms/cowstat.ko*) ok=0 ;; *) ok=1 ;; esac
+check $ok "modinfo: the module is DKMS's ($file)"
+v=$(cowstat version 2>&1)
+rc=$?
+echo "$v" | sed 's/^/# /' >> "$tap"
+[ $rc = 0 ] && [ "$(echo "$v" | grep -c "$version")" -ge 2 ]
+check $? "cowstat version: tool and module $version"
+signer=$(modinfo -F signer cowstat 2>/dev/null)
+if [ "$signed" = 1 ]; then
+	[ -n "$signer" ]
+	check $? "modinfo shows the signer ($signer): dkms signed it with /var/lib/dkms/mok.key"
+else
+	n=$((n + 1))
+	echo "ok $n cowstat: modinfo signer # SKIP the root's dkms has no /var/lib/dkms/mok.key (signer: '${signer}')" >> "$tap"
+fi
+log=$(mktemp)
+timeout 300 "$top/selftests/cow_test" -t child_copies -t parent_copies_then_reuses > "$log" 2>&1
+rc=$?
+sed 's/^/# /' "$log" >> "$tap"
+[ $rc = 0 ] && grep -q '^# PASSED: 2 / 2' "$log"
+check $? "selftests cow.child_copies and cow.parent_copies_then_reuses (exact counts) pass"
+rmmod cowstat 2>> "$tap"
+check $? "rmmod cowstat"
+echo "done" > "$out/done"
