@@ -191,7 +191,7 @@ DEB_OUT := build/deb
 .PHONY: deb test-deb
 deb:
 	@rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)/cowstat-$(DEB_VERSION)
-	@git ls-files -z -co --exclude-standard | xargs -0 cp --parents -d -t $(DEB_OUT)/cowstat-$(DEB_VERSION)
+	@git ls-files -z -co --exclude-standard -- . ':!.cache' | xargs -0 cp --parents -d -t $(DEB_OUT)/cowstat-$(DEB_VERSION)
 	cd $(DEB_OUT)/cowstat-$(DEB_VERSION) && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || \
 		{ tail -n 20 ../build.log; echo "make deb: dpkg-buildpackage failed (details: $(DEB_OUT)/build.log)" >&2; exit 1; }
 	lintian --fail-on warning,error --info $(DEB_OUT)/*.changes > $(DEB_OUT)/lintian.log 2>&1 || \

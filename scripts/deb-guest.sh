@@ -41,11 +41,12 @@ else
 	echo "ok $n cowstat: modinfo signer # SKIP the root's dkms has no /var/lib/dkms/mok.key (signer: '${signer}')" >> "$tap"
 fi
 log=$(mktemp)
-timeout 300 "$top/selftests/cow_test" -t child_copies -t parent_copies_then_reuses > "$log" 2>&1
+# cow_test alone (the kselftest harness of 6.1 has no test filter): exact counts, about 20 s.
+timeout 300 "$top/selftests/cow_test" > "$log" 2>&1
 rc=$?
 sed 's/^/# /' "$log" >> "$tap"
-[ $rc = 0 ] && grep -q '^# PASSED: 2 / 2' "$log"
-check $? "selftests cow.child_copies and cow.parent_copies_then_reuses (exact counts) pass"
+[ $rc = 0 ] && grep -Eq '^# Totals: pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:0 error:0' "$log"
+check $? "selftests: cow_test passes, nothing skipped ($(grep -o 'pass:[0-9]*' "$log"))"
 rmmod cowstat 2>> "$tap"
 check $? "rmmod cowstat"
 echo "done" > "$out/done"

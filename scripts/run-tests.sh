@@ -157,6 +157,12 @@ for k in $kernels; do
 	tap "1..$n"
 done
 
+# The Debian packages, installed in Debian 12 and 13 roots with DKMS and booted (deb-test.sh).
+if [ "${KERNELS:-}" != debug ]; then
+	section "debian packages"
+	scripts/deb-test.sh 2>&1 | tee -a "$results"
+fi
+
 # Count leaf results: check lines and the harness tests nested under "# ". A binary's own
 # summary line ("selftests: cowstat: X") is not counted again.
 counts=$(grep -E '^(# )?(not )?ok [0-9]+ ' "$results" | grep -v ' selftests: cowstat: ' |
