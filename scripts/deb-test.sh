@@ -18,7 +18,8 @@
 # kernel's headers, and the second's headers downloaded only (about 4 minutes cold, plus the
 # base root's 3 if it is missing). It is never changed by a test: each run copies it to a
 # scratch root under $COWSTAT_DEB_SCRATCH (default /var/tmp/cowstat-deb), removed after.
-# Warm cost here: about 1 minute per release in the roots, plus a guest boot (2-3 minutes).
+# Cost here (2 cores): about 7 minutes with both deb roots cached, two guests of about 2 minutes
+# each included, plus any wait for the QEMU lock; cold, about 5 minutes more.
 #
 # Environment: DEB_RELEASES="bookworm trixie" (default both) chooses the roots.
 set -u
