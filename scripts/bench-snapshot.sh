@@ -148,7 +148,7 @@ if [ "${1:-}" = --sweep-guest ]; then
 				continue
 			fi
 			us=$(time_method "$m" "$root")
-			printf '%s\t%s\t%d\t%d\t%d\t%s\t%d.%03d\n' "$series" "${mode:-fork}" "$n" "$size" \
+			printf '%s\t%s\t%d\t%d\t%d\t%s\t%d.%03d\n' "$series" "$([ -n "$mode" ] && echo exec || echo fork)" "$n" "$size" \
 				"$sparse" "$m" $((us / 1000)) $((us % 1000)) | tee -a "$out/sweep.tsv"
 		done
 		eval "exec ${FAM[1]}>&-"
