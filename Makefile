@@ -19,6 +19,7 @@
 #   make bench-snapshot       time the sharing snapshot against smem and a pagemap scan (guest)
 #   make deb                  the Debian packages cowstat-dkms and cowstat, in build/deb/ (debian/)
 #   make test-deb             install them in Debian 12 and 13 roots, DKMS, boot, purge (deb-test.sh)
+#   make bench-snapshot-sweep the snapshot's scaling sweep (members, resident, reserved; guest)
 #
 # Selftests are built with -Wall like the kernel's own (the kselftest harness is not -Wextra
 # clean); the tool with -Wall -Wextra.
@@ -67,7 +68,7 @@ KSFT := .cache/linux-tools
 BENCH_TOOLS := bench/cowbench bench/pagemap-scan bench/cowfamily
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
 
-.PHONY: all module test-module tool selftests setup test test-debug style check clean install bench bench-snapshot bench-trace bench-file demo
+.PHONY: all module test-module tool selftests setup test test-debug style check clean install bench bench-snapshot bench-snapshot-sweep bench-trace bench-file demo
 
 all: module tool
 
@@ -120,6 +121,10 @@ bench-file:
 # Times the sharing snapshot against smem and bench/pagemap-scan in a guest (not a test).
 bench-snapshot: tool $(BENCH_TOOLS)
 	@scripts/bench-snapshot.sh
+
+# The scaling sweep of issue 11 in one guest: members, resident pages, reserved space.
+bench-snapshot-sweep: tool $(BENCH_TOOLS)
+	@SWEEP=1 scripts/bench-snapshot.sh
 
 selftests: $(SELFTESTS) selftests/trace_target
 

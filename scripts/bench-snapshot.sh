@@ -104,6 +104,79 @@ if [ "${1:-}" = --guest ]; then
 	exit 0
 fi
 
+# The scaling sweep of issue 11 (SWEEP=1, make bench-snapshot-sweep): every family below in
+# one guest, one row per (family, method) in $out/sweep.tsv. Baselines (smem, pagemap-scan)
+# only up to SWEEP_BASE_MAX members and never on sparse families (the scan reads 8 bytes per
+# page of a reservation), because they take seconds each under TCG.
+if [ "${1:-}" = --sweep-guest ]; then
+	ko=$2 out=$3 reps=$4 members=$5 sizes=$6 sparses=$7 base_max=$8
+	cd "$top" || exit 1
+	mount -t debugfs none /sys/kernel/debug 2>/dev/null
+	insmod "$ko" || exit 1
+	now() { echo "${EPOCHREALTIME/./}"; }
+	median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+	snap() {
+		exec 3<> /sys/kernel/debug/cowstat/snapshot
+		printf 'tree %d\n' "$1" >&3
+		cat <&3
+		exec 3>&-
+	}
+	# time_method METHOD ROOT: median of reps runs, in microseconds.
+	time_method() {
+		local r t0 t1
+		for r in $(seq "$reps"); do
+			t0=$(now)
+			case $1 in
+			module) snap "$2" > /dev/null ;;
+			scan) bench/pagemap-scan -t "$2" > /dev/null ;;
+			smem) smem -t -c 'pid uss pss rss' -P '^[^ ]*cowfamily' > /dev/null ;;
+			esac
+			t1=$(now)
+			echo $((t1 - t0))
+		done | median
+	}
+	# family SERIES MODE N SIZE_MIB SPARSE_GIB: build it, time it, end it.
+	family() {
+		local series=$1 mode=$2 n=$3 size=$4 sparse=$5 root m us
+		coproc FAM { exec bench/cowfamily $mode "$n" "$size" 10 "$sparse"; }
+		if ! read -r root <&"${FAM[0]}"; then
+			echo "# $series: family of $n x $size MiB + $sparse GiB did not start" | tee -a "$out/sweep.log"
+			return
+		fi
+		for m in module scan smem; do
+			if [ "$m" != module ] && { [ "$n" -gt "$base_max" ] || [ "$sparse" != 0 ]; }; then
+				continue
+			fi
+			us=$(time_method "$m" "$root")
+			printf '%s\t%s\t%d\t%d\t%d\t%s\t%d.%03d\n' "$series" "$([ -n "$mode" ] && echo exec || echo fork)" "$n" "$size" \
+				"$sparse" "$m" $((us / 1000)) $((us % 1000)) | tee -a "$out/sweep.tsv"
+		done
+		eval "exec ${FAM[1]}>&-"
+		wait "$FAM_PID" 2>/dev/null
+	}
+	printf 'series\tfamily\tmembers\tsize_mib\tsparse_gib\tmethod\tmedian_ms\n' > "$out/sweep.tsv"
+	t_start=$(now)
+	for n in $members; do
+		family members "" "$n" 1 0
+		family members -x "$n" 1 0
+	done
+	for size in $sizes; do
+		family resident "" 16 "$size" 0
+	done
+	for sparse in $sparses; do
+		family sparse "" 64 16 "$sparse"
+		family sparse -x 64 16 "$sparse"
+	done
+	# The whole booted guest.
+	us=$(time_method module 1)
+	printf 'system\ttree1\t%d\t0\t0\tmodule\t%d.%03d\n' "$(ls -d /proc/[0-9]* | wc -l)" \
+		$((us / 1000)) $((us % 1000)) | tee -a "$out/sweep.tsv"
+	echo "# guest sweep time $(( ($(now) - t_start) / 1000000 )) s" | tee -a "$out/sweep.log"
+	rmmod cowstat
+	echo done > "$out/done"
+	exit 0
+fi
+
 kernel=${KERNEL:-6.12}
 rel=$("$top/scripts/kernels.sh" "$kernel") || { echo "kernel $kernel not installed: make setup"; exit 1; }
 cd "$top" || exit 1
@@ -113,6 +186,19 @@ out=$top/build/bench
 rm -rf "$out"
 mkdir -p "$out"
 echo "# booting $rel (TCG, 2 vCPUs, ${MEMORY:-3G})..."
+if [ "${SWEEP:-0}" = 1 ]; then
+	# Defaults: members 1..1,024 with 102; 16 members x 1 MiB..1 GiB shared; 64 members
+	# x 16 MiB with 0..1 TiB reserved each. 4G of guest RAM: 16 x 1 GiB shared needs about
+	# 1 GiB + 15 x 103 MiB of frames.
+	"$top/scripts/vm.sh" "$kernel" 1800 --cpus 2 \
+		--memory "${MEMORY:-4G}" --qemu-opts='-accel tcg,thread=single' --rwdir="/tmp/cowstat-bench=$out" \
+		--exec "scripts/bench-snapshot.sh --sweep-guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${REPS:-3} '${SWEEP_MEMBERS:-1 2 4 8 16 32 64 102 128 256 512 1024}' '${SWEEP_SIZES:-1 4 16 64 256 1024}' '${SWEEP_SPARSE:-0 1 8 64 1024}' ${SWEEP_BASE_MAX:-64}" \
+		> "$out/console.log" 2>&1
+	[ -e "$out/done" ] || { tail -n 30 "$out/console.log"; echo "sweep did not finish (log: $out/console.log)"; exit 1; }
+	echo "# kernel $rel"
+	cat "$out/sweep.tsv" "$out/sweep.log"
+	exit 0
+fi
 "$top/scripts/vm.sh" "$kernel" 1800 --cpus 2 \
 	--memory "${MEMORY:-3G}" --qemu-opts='-accel tcg,thread=single' --rwdir="/tmp/cowstat-bench=$out" \
 	--exec "scripts/bench-snapshot.sh --guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${N:-16} ${SIZE:-256} ${PCT:-10} ${REPS:-7} ${PERF:-0} ${SPARSE:-0} '${METHODS:-module scan smem exec}'" \
