@@ -162,6 +162,9 @@ TEST_F_TIMEOUT(table_scale, ten_thousand_live_exact, 1800)
 		if (!pids[i]) {
 			int k;
 
+			/* The parent's closing of end[1] must be the last writer gone. */
+			syscall(SYS_close, end[1]);
+			syscall(SYS_close, go[1]);
 			say(ready[1]);
 			hear(go[0]);
 			for (k = 0; k <= i % 3; k++)
