@@ -19,22 +19,43 @@ struct mm_struct;
 struct vm_area_struct;
 struct vm_fault;
 
+/* Counters of every (region, class) pair: a record's per-CPU extension. */
+struct cowstat_counts {
+	unsigned long count[COWSTAT_NR_REGIONS][COWSTAT_NR_CLASSES];
+};
+
+/* Counter slots in a record; a record needing more, or counting from many CPUs, goes per-CPU. */
+#define COWSTAT_PROC_SLOTS	16
+
 /*
- * One process, keyed by (tgid, start_ns) so that a reused pid never merges two processes.
- * Found through cowstat_table under RCU; freed with kfree_rcu() once removed from it.
+ * One process, keyed by (start_ns, tgid) so that a reused pid never merges two processes.
+ * Found through the hash of table.c under RCU; freed with call_rcu() once removed from it.
+ * 256 bytes (Documentation/cowstat.rst, "Memory"): keep it so.
+ *
+ * Counts live in up to COWSTAT_PROC_SLOTS slots, each claimed by one (region, class) pair at
+ * its first fault (key[i] = 1 + region * COWSTAT_NR_CLASSES + class; 0: free), and once the
+ * process counts from another CPU than the last while it has more than one thread (or needs
+ * a seventeenth pair), in pcpu: a per-CPU copy of the whole matrix, so that the threads of
+ * one process on many CPUs do not bounce one cache line. A reading adds slots and pcpu.
  */
 struct cowstat_proc {
-	struct hlist_node hnode;	/* in the table hash; cowstat_table_lock */
-	struct list_head exited;	/* in the exited FIFO once exited; cowstat_table_lock */
-	struct rcu_head rcu;
+	struct hlist_node hnode[2];	/* in the hash's buckets; cowstat_table_lock (table.c) */
+	union {
+		struct list_head exited; /* in the exited FIFO once exited; cowstat_table_lock */
+		struct rcu_head rcu;	/* once out of the hash and the FIFO */
+	};
+	u64 start_ns;			/* task start_time of the group leader */
 	pid_t tgid;
 	pid_t ppid;			/* parent's tgid when first seen */
-	u64 start_ns;			/* task start_time of the group leader */
 	u64 fork_ns;			/* last time it forked a child while loaded (0: never) */
 	u64 exit_ns;			/* 0 while live; set once, under cowstat_table_lock */
 	u32 scope_gen;			/* in scope if == cowstat_scope_gen (scope active) */
+	u16 last_cpu;			/* CPU of the last fault counted in the slots */
+	u8 pcpu_failed;			/* the per-CPU copy could not be allocated: slots only */
 	char comm[TASK_COMM_LEN];	/* updated at exec and exit, read racily */
-	atomic_long_t count[COWSTAT_NR_REGIONS][COWSTAT_NR_CLASSES];
+	struct cowstat_counts __percpu *pcpu;	/* set once (cmpxchg), freed with the record */
+	u8 key[COWSTAT_PROC_SLOTS];	/* claimed with cmpxchg, in order; never released */
+	atomic_long_t slot[COWSTAT_PROC_SLOTS];
 };
 
 /* A copy of a record for reporting: stable while it is printed. */
@@ -51,8 +72,6 @@ struct cowstat_proc_snap {
 /* table.c: the process records. */
 int cowstat_table_init(void);
 void cowstat_table_exit(void);
-struct cowstat_proc *cowstat_proc_lookup(pid_t tgid, u64 start_ns);
-struct cowstat_proc *cowstat_proc_get(struct task_struct *task, gfp_t gfp);
 void cowstat_proc_forked(struct task_struct *parent, struct task_struct *child);
 void cowstat_proc_exited(struct task_struct *task);
 void cowstat_proc_exec(struct task_struct *task);
@@ -76,6 +95,9 @@ struct cowstat_table_stats {
 	unsigned long dropped;		/* exited records dropped beyond max_exited */
 	unsigned long nomem;		/* records that could not be allocated */
 	unsigned long unattributed;	/* faults counted in totals but in no process */
+	unsigned long percpu;		/* records counting per CPU */
+	unsigned long buckets;		/* hash buckets */
+	unsigned int record_bytes;	/* slab object size of a record */
 };
 
 void cowstat_table_stats(struct cowstat_table_stats *st);

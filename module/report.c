@@ -200,6 +200,8 @@ static int summary_show(struct seq_file *m, void *v)
 	seq_printf(m, "procs_live %lu\nprocs_exited %lu\nprocs_dropped %lu\n",
 		   st.live, st.exited, st.dropped);
 	seq_printf(m, "procs_nomem %lu\nfaults_unattributed %lu\n", st.nomem, st.unattributed);
+	seq_printf(m, "procs_percpu %lu\nhash_buckets %lu\nrecord_bytes %u\n",
+		   st.percpu, st.buckets, st.record_bytes);
 	seq_printf(m, "scope_pid %d\n", scope);
 	cowstat_probe_missed(m);
 	return 0;

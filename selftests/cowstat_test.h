@@ -290,7 +290,7 @@ struct cowstat_proc_line {
 static inline int cowstat_procs_match(pid_t pid, int by_ppid, struct cowstat_proc_line *out,
 				      int max)
 {
-	static char buf[1 << 20];
+	static char buf[8 << 20];	/* 10,000 processes and more (table_scale_test) */
 	char *line, *save;
 	int n = 0;
 

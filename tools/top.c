@@ -106,6 +106,16 @@ static int cmp_rate(const void *a, const void *b)
 	return x->p->pid - y->p->pid;
 }
 
+/* Records in (start_ns, pid) order: one is found in the previous refresh by bsearch(). */
+static int cmp_key(const void *a, const void *b)
+{
+	const struct cowstat_proc *x = a, *y = b;
+
+	if (x->start_ns != y->start_ns)
+		return x->start_ns < y->start_ns ? -1 : 1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
 /* Wait up to ns for q, Ctrl-C or a signal; 1 to quit. */
 static int wait_key(u64 ns)
 {
@@ -241,6 +251,7 @@ int cowstat_cmd_top(int argc, char **argv)
 	if (interactive)
 		raw_tty();
 	cowstat_module_procs(&prev, 0);
+	qsort(prev.v, prev.n, sizeof(*prev.v), cmp_key);
 	t_prev = now_ns();
 	for (it = 0; !iterations || it < iterations; it++) {
 		struct cowstat_proc **sel;
@@ -266,13 +277,9 @@ int cowstat_cmd_top(int argc, char **argv)
 					sel[n++] = &cur.v[i];
 		}
 		for (i = 0, k = 0; i < n; i++) {
-			struct cowstat_proc *old = NULL;
-			size_t m;
+			struct cowstat_proc *old = prev.n ? bsearch(sel[i], prev.v, prev.n,
+								   sizeof(*prev.v), cmp_key) : NULL;
 
-			for (m = 0; m < prev.n && !old; m++)
-				if (prev.v[m].pid == sel[i]->pid &&
-				    prev.v[m].start_ns == sel[i]->start_ns)
-					old = &prev.v[m];
 			rows[k].p = sel[i];
 			for (c = 0; c < COWSTAT_NR_CLASSES; c++)
 				rows[k].delta[c] = sel[i]->count[c] - (old ? old->count[c] : 0);
@@ -297,6 +304,7 @@ int cowstat_cmd_top(int argc, char **argv)
 		free(rows);
 		cowstat_procs_free(&prev);
 		prev = cur;
+		qsort(prev.v, prev.n, sizeof(*prev.v), cmp_key);
 		t_prev = t_cur;
 	}
 	cowstat_procs_free(&prev);
