@@ -81,8 +81,8 @@ int main(int argc, char **argv)
 		argv++;
 	}
 	if (argc != 4 && argc != 5) {
-		fprintf(stderr, "usage: %s [-x] N SIZE_MIB PCT [SPARSE_GIB]\nexample: %s 64 16 10 64\n",
-			prog, prog);
+		fprintf(stderr, "usage: %s [-x] N SIZE_MIB PCT [SPARSE_GIB]\n", prog);
+		fprintf(stderr, "example: %s 64 16 10 64\n", prog);
 		return 2;
 	}
 	n = strtol(argv[1], NULL, 10);
