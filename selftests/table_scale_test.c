@@ -175,6 +175,13 @@ TEST_F_TIMEOUT(table_scale, ten_thousand_live_exact, 1800)
 	long old_max;
 	char *buf, c;
 
+	/*
+	 * Measured: the debug kernel's 2 GiB guest (KASAN, kmemleak) runs out of memory at about
+	 * 7,300 such processes; the Debian kernels hold 10,000.
+	 */
+	if (getenv("COWSTAT_DEBUG_KERNEL"))
+		SKIP(return, "the debug kernel's guest has no memory for %d processes (OOM near 7,300)",
+		     N);
 	/* threads-max is sized from memory at boot; N processes need room. */
 	old_max = get_threads_max();
 	if (old_max < N + 2000)
