@@ -65,7 +65,7 @@ MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h include/*.h)
 LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h bench/*.c selftests/delay/*.c)
 KSFT := .cache/linux-tools
 # Benchmark programs (make bench, make bench-snapshot); not part of the tool.
-BENCH_TOOLS := bench/cowbench bench/pagemap-scan bench/cowfamily
+BENCH_TOOLS := bench/cowbench bench/pagemap-scan bench/cowfamily bench/snaptime
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
 
 .PHONY: all module test-module tool selftests setup test test-debug style check clean install bench bench-snapshot bench-snapshot-sweep bench-trace bench-file demo

@@ -90,7 +90,7 @@ int main(int argc, char **argv)
 	pct = strtol(argv[3], NULL, 10);
 	if (argc == 5)
 		sparse = strtol(argv[4], NULL, 10);
-	if (n < 1 || n > 1024 || size < 1 || pct < 0 || pct > 100 || sparse < 0 ||
+	if (n < 1 || n > 10000 || size < 1 || pct < 0 || pct > 100 || sparse < 0 ||
 	    sparse > 65536)
 		fatal("bad arguments");
 	pages = size * 256;

@@ -109,7 +109,7 @@ fi
 # only up to SWEEP_BASE_MAX members and never on sparse families (the scan reads 8 bytes per
 # page of a reservation), because they take seconds each under TCG.
 if [ "${1:-}" = --sweep-guest ]; then
-	ko=$2 out=$3 reps=$4 members=$5 sizes=$6 sparses=$7 base_max=$8
+	ko=$2 out=$3 reps=$4 members=$5 sizes=$6 sparses=$7 base_max=$8 top_procs=${9:-}
 	cd "$top" || exit 1
 	mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	insmod "$ko" || exit 1
@@ -121,15 +121,25 @@ if [ "${1:-}" = --sweep-guest ]; then
 		cat <&3
 		exec 3>&-
 	}
-	# time_method METHOD ROOT: median of reps runs, in microseconds.
+	# time_method METHOD ROOT: median of reps runs, in microseconds. The module's snapshot is
+	# timed inside one process (bench/snaptime); the others are commands, and each of their
+	# runs pays for starting a process: the row "exec" (cat of nothing) is that cost.
 	time_method() {
 		local r t0 t1
+		if [ "$1" = module ]; then
+			bench/snaptime "$2" "$reps"
+			return
+		fi
 		for r in $(seq "$reps"); do
 			t0=$(now)
 			case $1 in
 			module) snap "$2" > /dev/null ;;
 			scan) bench/pagemap-scan -t "$2" > /dev/null ;;
 			smem) smem -t -c 'pid uss pss rss' -P '^[^ ]*cowfamily' > /dev/null ;;
+			tool) tools/cowstat tree "$2" > /dev/null ;;
+			top1) tools/cowstat top -n 1 > /dev/null ;;
+			top5) tools/cowstat top -n 5 -d 0.05 > /dev/null ;;
+			exec) cat < /dev/null > /dev/null ;;
 			esac
 			t1=$(now)
 			echo $((t1 - t0))
@@ -143,8 +153,12 @@ if [ "${1:-}" = --sweep-guest ]; then
 			echo "# $series: family of $n x $size MiB + $sparse GiB did not start" | tee -a "$out/sweep.log"
 			return
 		fi
-		for m in module scan smem; do
-			if [ "$m" != module ] && { [ "$n" -gt "$base_max" ] || [ "$sparse" != 0 ]; }; then
+		for m in module tool scan smem; do
+			if [ "$m" = tool ] && [ "$series" != members ]; then
+				continue
+			fi
+			if [ "$m" != module ] && [ "$m" != tool ] &&
+			   { [ "$n" -gt "$base_max" ] || [ "$sparse" != 0 ]; }; then
 				continue
 			fi
 			us=$(time_method "$m" "$root")
@@ -156,6 +170,8 @@ if [ "${1:-}" = --sweep-guest ]; then
 	}
 	printf 'series\tfamily\tmembers\tsize_mib\tsparse_gib\tmethod\tmedian_ms\n' > "$out/sweep.tsv"
 	t_start=$(now)
+	us=$(time_method exec 1)
+	printf 'system\texec\t0\t0\t0\texec\t%d.%03d\n' $((us / 1000)) $((us % 1000)) | tee -a "$out/sweep.tsv"
 	for n in $members; do
 		family members "" "$n" 1 0
 		family members -x "$n" 1 0
@@ -171,6 +187,24 @@ if [ "${1:-}" = --sweep-guest ]; then
 	us=$(time_method module 1)
 	printf 'system\ttree1\t%d\t0\t0\tmodule\t%d.%03d\n' "$(ls -d /proc/[0-9]* | wc -l)" \
 		$((us / 1000)) $((us % 1000)) | tee -a "$out/sweep.tsv"
+	# cowstat top with 10,000 tracked processes (item 4): a 10,000-member family of 1 MiB
+	# each; top1 is one whole `top -n 1` (start, one read of procs, sort, print), top5 is
+	# `top -n 5 -d 0.05` (four more refreshes, each after a 50 ms wait).
+	if [ -n "$top_procs" ]; then
+		coproc FAM { exec bench/cowfamily "$top_procs" 1 10; }
+		if read -r root <&"${FAM[0]}"; then
+			n=$(grep -vc "^#" /sys/kernel/debug/cowstat/procs)
+			for m in top1 top5 module tool; do
+				us=$(time_method "$m" "$root")
+				printf 'top\tfork\t%d\t1\t0\t%s\t%d.%03d\n' "$n" "$m" \
+					$((us / 1000)) $((us % 1000)) | tee -a "$out/sweep.tsv"
+			done
+		else
+			echo "# top: family of $top_procs did not start" | tee -a "$out/sweep.log"
+		fi
+		eval "exec ${FAM[1]}>&-"
+		wait "$FAM_PID" 2>/dev/null
+	fi
 	echo "# guest sweep time $(( ($(now) - t_start) / 1000000 )) s" | tee -a "$out/sweep.log"
 	rmmod cowstat
 	echo done > "$out/done"
@@ -190,9 +224,9 @@ if [ "${SWEEP:-0}" = 1 ]; then
 	# Defaults: members 1..1,024 with 102; 16 members x 1 MiB..1 GiB shared; 64 members
 	# x 16 MiB with 0..1 TiB reserved each. 4G of guest RAM: 16 x 1 GiB shared needs about
 	# 1 GiB + 15 x 103 MiB of frames.
-	"$top/scripts/vm.sh" "$kernel" 1800 --cpus 2 \
+	"$top/scripts/vm.sh" "$kernel" 3600 --cpus 2 \
 		--memory "${MEMORY:-4G}" --qemu-opts='-accel tcg,thread=single' --rwdir="/tmp/cowstat-bench=$out" \
-		--exec "scripts/bench-snapshot.sh --sweep-guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${REPS:-3} '${SWEEP_MEMBERS:-1 2 4 8 16 32 64 102 128 256 512 1024}' '${SWEEP_SIZES:-1 4 16 64 256 1024}' '${SWEEP_SPARSE:-0 1 8 64 1024}' ${SWEEP_BASE_MAX:-64}" \
+		--exec "scripts/bench-snapshot.sh --sweep-guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${REPS:-3} '${SWEEP_MEMBERS:-1 2 4 8 16 32 64 102 128 256 512 1024}' '${SWEEP_SIZES:-1 4 16 64 256 1024}' '${SWEEP_SPARSE:-0 1 8 64 1024}' ${SWEEP_BASE_MAX:-64} '${SWEEP_TOP-10000}'" \
 		> "$out/console.log" 2>&1
 	[ -e "$out/done" ] || { tail -n 30 "$out/console.log"; echo "sweep did not finish (log: $out/console.log)"; exit 1; }
 	echo "# kernel $rel"
