@@ -68,7 +68,7 @@ KSFT := .cache/linux-tools
 BENCH_TOOLS := bench/cowbench bench/pagemap-scan bench/cowfamily bench/snaptime
 SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
 
-.PHONY: all module test-module tool selftests setup test test-debug style check clean install bench bench-snapshot bench-snapshot-sweep bench-trace bench-file demo
+.PHONY: all module test-module tool selftests setup test test-debug style check clean install bench bench-snapshot bench-snapshot-sweep bench-snapshot-plot bench-trace bench-file demo
 
 all: module tool
 
@@ -125,6 +125,13 @@ bench-snapshot: tool $(BENCH_TOOLS)
 # The scaling sweep of issue 11 in one guest: members, resident pages, reserved space.
 bench-snapshot-sweep: tool $(BENCH_TOOLS)
 	@SWEEP=1 scripts/bench-snapshot.sh
+	@$(MAKE) -s bench-snapshot-plot
+
+# The picture of the last sweep: build/bench/sweep.svg (gnuplot, from make setup).
+bench-snapshot-plot:
+	@command -v gnuplot > /dev/null || { echo "gnuplot missing: make setup" >&2; exit 1; }
+	gnuplot -e "data='build/bench/sweep.tsv'; out='build/bench/sweep.svg'; title='cowstat snapshot scaling: $$(sed -n 's/^# kernel //p' build/bench/kernel 2>/dev/null)'" scripts/plot-sweep.gp
+	@echo "build/bench/sweep.svg"
 
 selftests: $(SELFTESTS) selftests/trace_target
 

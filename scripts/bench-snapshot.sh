@@ -114,20 +114,15 @@ if [ "${1:-}" = --sweep-guest ]; then
 	mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	insmod "$ko" || exit 1
 	now() { echo "${EPOCHREALTIME/./}"; }
-	median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-	snap() {
-		exec 3<> /sys/kernel/debug/cowstat/snapshot
-		printf 'tree %d\n' "$1" >&3
-		cat <&3
-		exec 3>&-
-	}
+	# The median, or "failed" if any run failed.
+	median() { sort -n | awk '/failed/ {f = 1} {a[NR]=$1} END {print f ? "failed" : a[int((NR+1)/2)]}'; }
 	# time_method METHOD ROOT: median of reps runs, in microseconds. The module's snapshot is
 	# timed inside one process (bench/snaptime); the others are commands, and each of their
 	# runs pays for starting a process: the row "exec" (cat of nothing) is that cost.
 	time_method() {
 		local r t0 t1
 		if [ "$1" = module ]; then
-			bench/snaptime "$2" "$reps"
+			bench/snaptime "$2" "$reps" 2>> "$out/sweep.log" || echo failed
 			return
 		fi
 		for r in $(seq "$reps"); do
@@ -137,13 +132,28 @@ if [ "${1:-}" = --sweep-guest ]; then
 			scan) bench/pagemap-scan -t "$2" > /dev/null ;;
 			smem) smem -t -c 'pid uss pss rss' -P '^[^ ]*cowfamily' > /dev/null ;;
 			tool) tools/cowstat tree "$2" > /dev/null ;;
-			top1) tools/cowstat top -n 1 > /dev/null ;;
-			top5) tools/cowstat top -n 5 -d 0.05 > /dev/null ;;
+			top1) tools/cowstat top -n 1 -d 0.05 > /dev/null ;;
+			top11) tools/cowstat top -n 11 -d 0.05 > /dev/null ;;
 			exec) cat < /dev/null > /dev/null ;;
 			esac
+			# A failed command is a failed row, not a time.
+			# shellcheck disable=SC2181
+			if [ $? != 0 ]; then
+				echo "# $1 $2 failed" >> "$out/sweep.log"
+				echo failed
+				continue
+			fi
 			t1=$(now)
 			echo $((t1 - t0))
 		done | median
+	}
+	# row SERIES FAMILY MEMBERS SIZE SPARSE METHOD US: one line of sweep.tsv.
+	row() {
+		if [ "$7" = failed ]; then
+			printf '%s\t%s\t%d\t%d\t%d\t%s\tfailed\n' "${@:1:6}"
+		else
+			printf '%s\t%s\t%d\t%d\t%d\t%s\t%d.%03d\n' "${@:1:6}" $(($7 / 1000)) $(($7 % 1000))
+		fi | tee -a "$out/sweep.tsv"
 	}
 	# family SERIES MODE N SIZE_MIB SPARSE_GIB: build it, time it, end it.
 	family() {
@@ -161,17 +171,15 @@ if [ "${1:-}" = --sweep-guest ]; then
 			   { [ "$n" -gt "$base_max" ] || [ "$sparse" != 0 ]; }; then
 				continue
 			fi
-			us=$(time_method "$m" "$root")
-			printf '%s\t%s\t%d\t%d\t%d\t%s\t%d.%03d\n' "$series" "$([ -n "$mode" ] && echo exec || echo fork)" "$n" "$size" \
-				"$sparse" "$m" $((us / 1000)) $((us % 1000)) | tee -a "$out/sweep.tsv"
+			row "$series" "$([ -n "$mode" ] && echo exec || echo fork)" "$n" "$size" "$sparse" \
+				"$m" "$(time_method "$m" "$root")"
 		done
 		eval "exec ${FAM[1]}>&-"
 		wait "$FAM_PID" 2>/dev/null
 	}
 	printf 'series\tfamily\tmembers\tsize_mib\tsparse_gib\tmethod\tmedian_ms\n' > "$out/sweep.tsv"
 	t_start=$(now)
-	us=$(time_method exec 1)
-	printf 'system\texec\t0\t0\t0\texec\t%d.%03d\n' $((us / 1000)) $((us % 1000)) | tee -a "$out/sweep.tsv"
+	row system exec 0 0 0 exec "$(time_method exec 1)"
 	for n in $members; do
 		family members "" "$n" 1 0
 		family members -x "$n" 1 0
@@ -184,20 +192,20 @@ if [ "${1:-}" = --sweep-guest ]; then
 		family sparse -x 64 16 "$sparse"
 	done
 	# The whole booted guest.
-	us=$(time_method module 1)
-	printf 'system\ttree1\t%d\t0\t0\tmodule\t%d.%03d\n' "$(ls -d /proc/[0-9]* | wc -l)" \
-		$((us / 1000)) $((us % 1000)) | tee -a "$out/sweep.tsv"
+	row system tree1 "$(ls -d /proc/[0-9]* | wc -l)" 0 0 module "$(time_method module 1)"
 	# cowstat top with 10,000 tracked processes (item 4): a 10,000-member family of 1 MiB
-	# each; top1 is one whole `top -n 1` (start, one read of procs, sort, print), top5 is
-	# `top -n 5 -d 0.05` (four more refreshes, each after a 50 ms wait).
+	# each. top1 is one whole `top -n 1 -d 0.05` (start, two reads of procs 50 ms apart: a
+	# rate needs two, sort, print); top11 is `top -n 11 -d 0.05`, ten refreshes more. The
+	# snapshot of all 10,000 (module, and the tool's tree) needs snapshot_max_members raised
+	# from its default of 1,024. The rows' members column is the number of records in procs
+	# (live and exited).
 	if [ -n "$top_procs" ]; then
+		echo "$top_procs" > /sys/module/cowstat/parameters/snapshot_max_members
 		coproc FAM { exec bench/cowfamily "$top_procs" 1 10; }
 		if read -r root <&"${FAM[0]}"; then
 			n=$(grep -vc "^#" /sys/kernel/debug/cowstat/procs)
-			for m in top1 top5 module tool; do
-				us=$(time_method "$m" "$root")
-				printf 'top\tfork\t%d\t1\t0\t%s\t%d.%03d\n' "$n" "$m" \
-					$((us / 1000)) $((us % 1000)) | tee -a "$out/sweep.tsv"
+			for m in top1 top11 module tool; do
+				row top fork "$n" 1 0 "$m" "$(time_method "$m" "$root")"
 			done
 		else
 			echo "# top: family of $top_procs did not start" | tee -a "$out/sweep.log"
@@ -219,22 +227,24 @@ command -v smem > /dev/null || { echo "smem missing: make setup"; exit 1; }
 out=$top/build/bench
 rm -rf "$out"
 mkdir -p "$out"
-echo "# booting $rel (TCG, 2 vCPUs, ${MEMORY:-3G})..."
+memory=${MEMORY:-3G}
+[ "${SWEEP:-0}" = 1 ] && memory=${MEMORY:-4G}
+echo "# booting $rel (TCG, 2 vCPUs, $memory)..."
 if [ "${SWEEP:-0}" = 1 ]; then
 	# Defaults: members 1..1,024 with 102; 16 members x 1 MiB..1 GiB shared; 64 members
 	# x 16 MiB with 0..1 TiB reserved each. 4G of guest RAM: 16 x 1 GiB shared needs about
 	# 1 GiB + 15 x 103 MiB of frames.
 	"$top/scripts/vm.sh" "$kernel" 3600 --cpus 2 \
-		--memory "${MEMORY:-4G}" --qemu-opts='-accel tcg,thread=single' --rwdir="/tmp/cowstat-bench=$out" \
+		--memory "$memory" --qemu-opts='-accel tcg,thread=single' --rwdir="/tmp/cowstat-bench=$out" \
 		--exec "scripts/bench-snapshot.sh --sweep-guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${REPS:-3} '${SWEEP_MEMBERS:-1 2 4 8 16 32 64 102 128 256 512 1024}' '${SWEEP_SIZES:-1 4 16 64 256 1024}' '${SWEEP_SPARSE:-0 1 8 64 1024}' ${SWEEP_BASE_MAX:-64} '${SWEEP_TOP-10000}'" \
 		> "$out/console.log" 2>&1
 	[ -e "$out/done" ] || { tail -n 30 "$out/console.log"; echo "sweep did not finish (log: $out/console.log)"; exit 1; }
-	echo "# kernel $rel"
+	echo "# kernel $rel" | tee "$out/kernel"
 	cat "$out/sweep.tsv" "$out/sweep.log"
 	exit 0
 fi
 "$top/scripts/vm.sh" "$kernel" 1800 --cpus 2 \
-	--memory "${MEMORY:-3G}" --qemu-opts='-accel tcg,thread=single' --rwdir="/tmp/cowstat-bench=$out" \
+	--memory "$memory" --qemu-opts='-accel tcg,thread=single' --rwdir="/tmp/cowstat-bench=$out" \
 	--exec "scripts/bench-snapshot.sh --guest $top/build/$rel/cowstat.ko /tmp/cowstat-bench ${N:-16} ${SIZE:-256} ${PCT:-10} ${REPS:-7} ${PERF:-0} ${SPARSE:-0} '${METHODS:-module scan smem exec}'" \
 	> "$out/console.log" 2>&1
 if [ ! -e "$out/done" ]; then

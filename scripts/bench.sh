@@ -108,8 +108,8 @@ out, reps, pages, rounds, clock, configs = sys.argv[1:7]
 others = [c for c in configs.split() if c != "none"]
 both = "cowstat" in others and "bpftrace" in others
 # Two summaries of the repetitions: their median, and the best (fastest) run. Noise on a
-# shared host only ever adds time, and comes in spells that slow whole runs (see "Overhead" in
-# Documentation/cowstat.rst); "anon", which no probe sees, shows what is left of it.
+# shared host only ever adds time, and comes in spells that slow whole runs (see "The fault path" in
+# Documentation/benchmarks.rst); "anon", which no probe sees, shows what is left of it.
 estimators = (("median", statistics.median), ("best", min))
 tsv = open(os.path.join(out, "summary.tsv"), "w")
 print("kernel\testimator\tmode\tconfig\tns\tadded_ns\tratio", file=tsv)

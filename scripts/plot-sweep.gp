@@ -21,6 +21,7 @@ rows(s, f, m, x) = sprintf("< awk -F'\t' '$1==\"%s\" && $2==\"%s\" && $6==\"%s\"
 
 set multiplot layout 2,2 title title font ',15'
 
+set key bottom right
 set title 'members (1 MiB each, 10% rewritten by each child)'
 set xlabel 'members'
 set logscale x 2
@@ -32,6 +33,7 @@ plot rows('members', 'fork', 'module', 3) t 'module, forked' lw 2, \
      rows('members', 'exec', 'scan', 3) t "pagemap scan, exec'd", \
      rows('members', 'exec', 'smem', 3) t "smem, exec'd"
 
+set key top left
 set title 'resident memory (16 forked members, shared)'
 set xlabel 'MiB per member'
 plot rows('resident', 'fork', 'module', 4) t 'module' lw 2, \
@@ -45,16 +47,17 @@ unset logscale x
 plot rows('sparse', 'fork', 'module', 5) u 0:2:xtic(1) t 'module, forked' lw 2, \
      rows('sparse', 'exec', 'module', 5) u 0:2:xtic(1) t "module, exec'd" lw 2
 
-set title 'whole system and top'
+set title 'whole system, top and tree at 10,000 processes'
 set key off
 set style data histograms
 set style fill solid 0.6
 set boxwidth 0.6
-unset logscale y
-set ylabel 'ms'
+set ylabel 'ms (log scale)'
 set xlabel ''
-set xtics rotate by -20
-set yrange [0:*]
-plot "< awk -F'\t' '$1==\"system\" && $2==\"tree1\" {print \"tree 1 (\" $3 \" procs)\\t\" $7} $1==\"top\" && ($6==\"top1\" || $6==\"module\" || $6==\"tool\") {n=($6==\"top1\" ? \"top -n 1\" : ($6==\"module\" ? \"snapshot\" : \"cowstat tree\")); print n \" (\" $3 \" procs)\\t\" $7}' '".data."'" u 2:xtic(1) t ''
+set xtics rotate by -25 font ',10'
+set yrange [1:*]
+# One top refresh = (top -n 11 - top -n 1) / 10 - the 50 ms delay.
+bars = "< awk -F'\t' '$1==\"system\" && $2==\"tree1\" {print \"tree 1 (\" $3 \" procs)\\t\" $7} $1==\"members\" && $2==\"fork\" && $3==1024 && $6==\"module\" {print \"snapshot, 1,024\\t\" $7} $1==\"members\" && $2==\"fork\" && $3==1024 && $6==\"tool\" {print \"cowstat tree, 1,024\\t\" $7} $1==\"top\" {t[$6]=$7; n=$3} END {if (t[\"top11\"] != \"\") printf \"top refresh, %d records\\t%.3f\\n\", n, (t[\"top11\"] - t[\"top1\"]) / 10 - 50; if (t[\"module\"] != \"\") print \"snapshot, 10,000\\t\" t[\"module\"]; if (t[\"tool\"] != \"\") print \"cowstat tree, 10,000\\t\" t[\"tool\"]}' '".data."'"
+plot bars u 2:xtic(1) t ''
 
 unset multiplot

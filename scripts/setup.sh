@@ -7,7 +7,8 @@
 # releases (setup_test.sh checks them in a Debian 13 root every run):
 #   - build and lint tools: gcc, make, pahole (the 6.12 headers need it), sparse, kmod, groff
 #     (the man page test), debootstrap (the roots of other releases);
-#   - smem, the baseline of the snapshot benchmark (scripts/bench-snapshot.sh);
+#   - smem, the baseline of the snapshot benchmark (scripts/bench-snapshot.sh), and gnuplot
+#     (gnuplot-nox), which draws its sweep (make bench-snapshot-plot);
 #   - qemu-system-x86 and virtme-ng (vng; from trixie, all its dependencies are in bookworm);
 #   - bpftrace and perf (linux-perf), which "make bench" runs in the guests, and trace-cmd: the
 #     trace event examples are tested with all three;
@@ -50,7 +51,7 @@ quiet() {
 	"$@" >> "$log" 2>&1 || die "$why (details: $log)"
 }
 
-host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file bpftrace linux-perf smem libdw-dev trace-cmd python3-dbg groff-base debootstrap flex bison bc libelf-dev libssl-dev debhelper dh-dkms dkms lintian"
+host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file bpftrace linux-perf smem libdw-dev trace-cmd python3-dbg gnuplot-nox groff-base debootstrap flex bison bc libelf-dev libssl-dev debhelper dh-dkms dkms lintian"
 
 tools_present() {
 	[ -e "$tools/kselftest_harness.h" ] && [ -e "$tools/kselftest.h" ] &&
