@@ -83,7 +83,6 @@ void cowstat_trace_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsig
 			 enum cowstat_class class, enum cowstat_region region);
 bool cowstat_mm_in_scope(struct mm_struct *mm);
 int cowstat_table_snapshot(struct cowstat_proc_snap **snap, size_t *nr);
-struct task_struct *cowstat_find_process(pid_t pid);
 int cowstat_scope_set(pid_t pid);
 pid_t cowstat_scope_pid(void);
 void cowstat_table_reset(void);
@@ -132,16 +131,8 @@ extern const struct file_operations cowstat_procs_fops;
 extern const struct file_operations cowstat_regions_fops;
 extern const struct file_operations cowstat_summary_fops;
 
-/*
- * control.c: the control file, and reading a command written to any debugfs file and the
- * numbers in it: pids decimal, addresses and lengths decimal or 0x hex (never octal); 0 or
- * -EINVAL.
- */
+/* control.c: the control file (its commands read by command.c). */
 extern const struct file_operations cowstat_control_fops;
-ssize_t cowstat_read_command(char *buf, size_t size, const char __user *ubuf, size_t count,
-			     const loff_t *ppos);
-int cowstat_parse_pid(const char *s, pid_t *pid);
-int cowstat_parse_ulong(const char *s, unsigned long *v);
 
 /* debugfs.c: the user-visible files; removed first on unload. */
 int cowstat_debugfs_init(void);

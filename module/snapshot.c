@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "command.h"
 #include "snapshot.h"
 
 /* Per open file. */
@@ -23,23 +24,18 @@ struct cowstat_snapshot_file {
 };
 
 /*
- * "pid|tree <PID> [<START> <END>]", as read by cowstat_read_command(). Strict: one space
- * between words, page-aligned START < END; numbers as the control file reads them
- * (cowstat_parse_pid(), cowstat_parse_ulong()).
+ * "pid|tree <PID> [<START> <END>]", read as every command is (command.c): one space between
+ * words, numbers by cowstat_parse_pid() and cowstat_parse_ulong(); page-aligned START < END.
  */
 static int cowstat_parse(char *buf, pid_t *pid, bool *tree, unsigned long *start,
 			 unsigned long *end)
 {
-	char *word[4], *p = buf;
-	int n = 0, ret;
+	char *word[4];
+	int n, ret;
 
-	while (p) {
-		if (n == ARRAY_SIZE(word))
-			return -EINVAL;
-		word[n++] = strsep(&p, " ");
-		if (!*word[n - 1])
-			return -EINVAL;
-	}
+	n = cowstat_split_words(buf, word, ARRAY_SIZE(word), false);
+	if (n < 0)
+		return n;
 	if (n != 2 && n != 4)
 		return -EINVAL;
 	if (!strcmp(word[0], "pid"))
@@ -82,7 +78,7 @@ static ssize_t cowstat_snapshot_write(struct file *file, const char __user *ubuf
 		return ret;
 	ret = cowstat_parse(buf, &pid, &tree, &start, &end);
 	if (ret)
-		return ret == -ERANGE ? -EINVAL : ret;
+		return ret;
 	ret = cowstat_sharing_take(file, pid, tree, start, end, &r);
 	if (ret)
 		return ret;

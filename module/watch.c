@@ -12,6 +12,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
+#include "command.h"
 #include "cowstat.h"
 
 struct cowstat_watch {
