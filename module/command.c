@@ -9,7 +9,6 @@
 #include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/pid.h>
-#include <linux/pid_namespace.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
@@ -91,9 +90,10 @@ int cowstat_parse_ulong(const char *s, unsigned long *v)
 }
 
 /*
- * The process (thread group leader) with tgid @pid in the initial pid namespace, with a
- * reference the caller drops with put_task_struct(); NULL if there is none. Pids in cowstat's
- * files and commands are all in the initial namespace.
+ * The process (thread group leader) with tgid @pid in the writer's pid namespace, as the
+ * kernel reads a pid from a caller (find_vpid(), kill(2), /proc of the caller's namespace),
+ * with a reference the caller drops with put_task_struct(); NULL if there is none. A thread
+ * id that is not a process id names no process. Call as the writer.
  */
 struct task_struct *cowstat_find_process(pid_t pid)
 {
@@ -102,7 +102,7 @@ struct task_struct *cowstat_find_process(pid_t pid)
 	if (pid <= 0)
 		return NULL;
 	rcu_read_lock();
-	task = pid_task(find_pid_ns(pid, &init_pid_ns), PIDTYPE_TGID);
+	task = pid_task(find_vpid(pid), PIDTYPE_TGID);
 	if (task)
 		get_task_struct(task);
 	rcu_read_unlock();

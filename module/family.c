@@ -8,7 +8,6 @@
 #include <linux/kernel.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
-#include <linux/pid.h>
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
@@ -17,6 +16,7 @@
 #include <linux/slab.h>
 #include <linux/sort.h>
 
+#include "command.h"
 #include "snapshot.h"
 
 static unsigned int snapshot_max_members = 1024;
@@ -131,11 +131,7 @@ int cowstat_family_collect(struct cowstat_snap *snap, struct file *file, pid_t p
 
 	if (!max)
 		return -E2BIG;
-	rcu_read_lock();
-	root = pid_task(find_vpid(pid), PIDTYPE_TGID);
-	if (root)
-		get_task_struct(root);
-	rcu_read_unlock();
+	root = cowstat_find_process(pid);
 	if (!root)
 		return -ESRCH;
 
