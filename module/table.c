@@ -31,6 +31,7 @@
 #include <linux/workqueue.h>
 
 #include "command.h"
+#include "compat.h"
 #include "cowstat.h"
 
 static unsigned int max_exited = 4096;
@@ -356,16 +357,6 @@ static struct cowstat_proc *cowstat_proc_get(struct task_struct *task, gfp_t gfp
 
 	rec = proc_lookup(task->tgid, cowstat_task_start_ns(task));
 	return rec ? rec : proc_create(task, gfp);
-}
-
-/* Call under rcu_read_lock() or with preemption disabled. */
-static __always_inline struct task_struct *cowstat_mm_owner(struct mm_struct *mm)
-{
-#ifdef CONFIG_MEMCG
-	return rcu_dereference_check(mm->owner, rcu_read_lock_any_held());
-#else
-	return current->mm == mm ? current : NULL;
-#endif
 }
 
 /*
