@@ -114,7 +114,7 @@ void cowstat_watch_del_all(void);
 void cowstat_watch_count(pid_t tgid, u64 start_ns, unsigned long addr, enum cowstat_class class);
 void cowstat_watch_reset(void);
 void cowstat_watch_exit(void);
-extern const struct file_operations cowstat_watches_fops;
+int cowstat_watches_show(struct seq_file *m, void *v);
 void cowstat_watch_show_commands(struct seq_file *m);
 
 /* lifecycle.c: fork, exec and exit tracepoints. */
@@ -129,7 +129,7 @@ void cowstat_probe_missed(struct seq_file *m);
 /* report.c: the read-only table files. */
 extern const struct file_operations cowstat_procs_fops;
 extern const struct file_operations cowstat_regions_fops;
-extern const struct file_operations cowstat_summary_fops;
+int cowstat_summary_show(struct seq_file *m, void *v);
 
 /* control.c: the control file (its commands read by command.c). */
 extern const struct file_operations cowstat_control_fops;

@@ -165,7 +165,8 @@ void cowstat_watch_show_commands(struct seq_file *m)
 	mutex_unlock(&cowstat_watch_mutex);
 }
 
-static int watches_show(struct seq_file *m, void *v)
+/* The watches file (its fops: debugfs.c). */
+int cowstat_watches_show(struct seq_file *m, void *v)
 {
 	static const char * const names[] = COWSTAT_CLASS_NAMES;
 	struct cowstat_watch *w;
@@ -187,19 +188,6 @@ static int watches_show(struct seq_file *m, void *v)
 	mutex_unlock(&cowstat_watch_mutex);
 	return 0;
 }
-
-static int watches_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, watches_show, NULL);
-}
-
-const struct file_operations cowstat_watches_fops = {
-	.owner = THIS_MODULE,
-	.open = watches_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
 
 /* After the probes are gone: free every watch (kfree_rcu ones too). */
 void cowstat_watch_exit(void)
