@@ -183,4 +183,19 @@ cowstat_ftrace_arg(struct ftrace_regs *fregs, unsigned int n)
  * on both (cowstat_walk_pte_table(), a copy of 6.12's __pte_offset_map_lock()).
  */
 
+/*
+ * The task whose process owns @mm, to which its faults are counted (not always current: an
+ * unshare fault runs in the task that pins the page). mm->owner exists only with
+ * CONFIG_MEMCG, as every target kernel is built; without it, current if @mm is its own.
+ * Call under rcu_read_lock() or with preemption disabled.
+ */
+static __always_inline struct task_struct *cowstat_mm_owner(struct mm_struct *mm)
+{
+#ifdef CONFIG_MEMCG
+	return rcu_dereference_check(mm->owner, rcu_read_lock_any_held());
+#else
+	return current->mm == mm ? current : NULL;
+#endif
+}
+
 #endif /* _COWSTAT_COMPAT_H */

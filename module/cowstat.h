@@ -83,7 +83,6 @@ void cowstat_trace_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsig
 			 enum cowstat_class class, enum cowstat_region region);
 bool cowstat_mm_in_scope(struct mm_struct *mm);
 int cowstat_table_snapshot(struct cowstat_proc_snap **snap, size_t *nr);
-struct task_struct *cowstat_find_process(pid_t pid);
 int cowstat_scope_set(pid_t pid);
 pid_t cowstat_scope_pid(void);
 void cowstat_table_reset(void);
@@ -115,7 +114,7 @@ void cowstat_watch_del_all(void);
 void cowstat_watch_count(pid_t tgid, u64 start_ns, unsigned long addr, enum cowstat_class class);
 void cowstat_watch_reset(void);
 void cowstat_watch_exit(void);
-extern const struct file_operations cowstat_watches_fops;
+int cowstat_watches_show(struct seq_file *m, void *v);
 void cowstat_watch_show_commands(struct seq_file *m);
 
 /* lifecycle.c: fork, exec and exit tracepoints. */
@@ -130,94 +129,16 @@ void cowstat_probe_missed(struct seq_file *m);
 /* report.c: the read-only table files. */
 extern const struct file_operations cowstat_procs_fops;
 extern const struct file_operations cowstat_regions_fops;
-extern const struct file_operations cowstat_summary_fops;
+int cowstat_summary_show(struct seq_file *m, void *v);
 
-/*
- * control.c: the control file, and reading a command written to any debugfs file and the
- * numbers in it: pids decimal, addresses and lengths decimal or 0x hex (never octal); 0 or
- * -EINVAL.
- */
+/* control.c: the control file (its commands read by command.c). */
 extern const struct file_operations cowstat_control_fops;
-ssize_t cowstat_read_command(char *buf, size_t size, const char __user *ubuf, size_t count,
-			     const loff_t *ppos);
-int cowstat_parse_pid(const char *s, pid_t *pid);
-int cowstat_parse_ulong(const char *s, unsigned long *v);
 
 /* debugfs.c: the user-visible files; removed first on unload. */
 int cowstat_debugfs_init(void);
 void cowstat_debugfs_exit(void);
 
-/* snapshot.c: the "snapshot" debugfs file (format in include/cowstat.h). */
+/* snapshot.c: the "snapshot" debugfs file (format in include/cowstat.h; its parts: snapshot.h). */
 extern const struct file_operations cowstat_snapshot_fops;
-
-/*
- * walk.c: the page table walker. Regions are the fault counters' (enum cowstat_region in
- * include/cowstat.h, classified by cowstat_region_of()); per-region counters are in the order
- * of COWSTAT_SNAPSHOT_PROC_COLUMNS after "region".
- */
-enum cowstat_counter {
-	COWSTAT_C_ANON,
-	COWSTAT_C_SHARED,
-	COWSTAT_C_SHARED_FAMILY,
-	COWSTAT_C_SHARED_OUTSIDE,
-	COWSTAT_C_EXCLUSIVE,
-	COWSTAT_C_ZERO,
-	COWSTAT_C_FILE_UNCOPIED,
-	COWSTAT_C_FILE_COPIED,
-	COWSTAT_C_THP,
-	COWSTAT_C_THP_SHARED,
-	COWSTAT_C_KSM,
-	COWSTAT_C_SWAP,
-	COWSTAT_NR_COUNTERS
-};
-
-/* One process of a snapshot; mm is a get_task_mm() reference, dropped when the walk is done. */
-struct cowstat_member {
-	pid_t pid;
-	pid_t ppid;
-	struct mm_struct *mm;
-	u64 count[COWSTAT_NR_REGIONS][COWSTAT_NR_COUNTERS];
-};
-
-/* Frame flags. */
-#define COWSTAT_FRAME_THP	0x1	/* subpage of a PMD-mapped THP */
-#define COWSTAT_FRAME_FILE_VMA	0x2	/* anon copy in a file-backed private mapping */
-
-/*
- * One mapping of one anonymous 4 KiB frame by one member: a slot of the chunk being walked,
- * or a "residue" frame whose sharing could not be settled within its chunk (see snapshot.c).
- */
-struct cowstat_frame {
-	u64 pfn;
-	u32 mapcount;	/* page mapcount when walked (all processes) */
-	u16 member;	/* index into cowstat_snap.members */
-	u8 region;	/* enum cowstat_region */
-	u8 flags;	/* COWSTAT_FRAME_* */
-};
-
-/*
- * One snapshot being taken; owned by the writer, no locking needed. The address range is
- * walked chunk by chunk, every member due in it over the same chunk: the walker fills the
- * member's slots (one per page of the chunk, valid where its bit in the member's bitmap is
- * set; the bitmaps of members not walked in the chunk are stale and never read).
- */
-struct cowstat_snap {
-	unsigned long start, end;	/* walked range, [start, end) */
-	struct cowstat_member *members;
-	unsigned int nr_members;
-	unsigned long chunk_base;	/* address of slot 0, PMD aligned */
-	unsigned int chunk_pages;	/* slots per member (snapshot.c, cowstat_chunk_pages()) */
-	struct cowstat_frame *slots;	/* nr_members * chunk_pages */
-	unsigned long *present;		/* nr_members bitmaps of chunk_pages bits */
-	unsigned long *due;		/* per member: where it next has page tables */
-	unsigned int *walked;		/* the members walked in this chunk, ascending */
-	unsigned int nr_walked;
-	struct cowstat_frame *frames;	/* the residue, kvmalloc'd and grown on demand */
-	size_t nr_frames, cap_frames;
-	size_t max_frames;		/* cap on the residue: -E2BIG beyond it */
-};
-
-int cowstat_walk_chunk(struct cowstat_snap *snap, unsigned int member, unsigned long addr,
-		       unsigned long end, unsigned long *next);
 
 #endif /* _COWSTAT_INTERNAL_H */

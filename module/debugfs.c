@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * cowstat: the debugfs interface, /sys/kernel/debug/cowstat/. Each file's fops live with the
- * concern they expose; this file only creates and removes them. Formats are defined in
- * include/cowstat.h and documented in Documentation/cowstat.rst.
+ * cowstat: the debugfs interface, /sys/kernel/debug/cowstat/. A file that is one show
+ * function (version, summary, watches) gets its fops here, from DEFINE_SHOW_ATTRIBUTE(); the
+ * others' fops live with the concern they expose. This file creates and removes them.
+ * Formats are defined in include/cowstat.h and documented in Documentation/cowstat.rst.
  */
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
@@ -18,6 +19,8 @@ static int version_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(version);
+DEFINE_SHOW_ATTRIBUTE(cowstat_summary);
+DEFINE_SHOW_ATTRIBUTE(cowstat_watches);
 
 /* Read-only files are 0400, files that take commands 0600: everything is root only. */
 static const struct {

@@ -181,7 +181,8 @@ const struct file_operations cowstat_regions_fops = {
 	.release = report_release,
 };
 
-static int summary_show(struct seq_file *m, void *v)
+/* The summary file (its fops: debugfs.c). */
+int cowstat_summary_show(struct seq_file *m, void *v)
 {
 	unsigned long totals[COWSTAT_NR_CLASSES], copied = 0;
 	struct cowstat_table_stats st;
@@ -206,16 +207,3 @@ static int summary_show(struct seq_file *m, void *v)
 	cowstat_probe_missed(m);
 	return 0;
 }
-
-static int summary_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, summary_show, NULL);
-}
-
-const struct file_operations cowstat_summary_fops = {
-	.owner = THIS_MODULE,
-	.open = summary_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-};

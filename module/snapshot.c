@@ -1,807 +1,41 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cowstat: the "snapshot" debugfs file. A write names a process or a process tree; the
- * snapshot is taken during that write (so its errors are the write's return value), and
- * reads of the same open file return the report, through seq_file. Each open file keeps its
- * own report. Format: include/cowstat.h; meaning: Documentation/cowstat.rst.
- *
- * Taking a snapshot: collect the members (tasks pinned under RCU, then checked and their mm
- * pinned with get_task_mm()); walk all members chunk by chunk (walk.c), settling at each
- * address the frames whose every mapping is found there (cowstat_merge_chunk()); sort the
- * rest by pfn and count it over the whole family. Counting splits shared pages into shared
- * inside the family and with processes outside it, counts distinct frames and fills the
- * pairwise matrix.
+ * snapshot is taken during that write (share.c; so its errors are the write's return value),
+ * and reads of the same open file return the report, through seq_file. Each open file keeps
+ * its own result. Format: include/cowstat.h; meaning: Documentation/cowstat.rst.
  */
-#include <linux/capability.h>
-#include <linux/cred.h>
-#include <linux/hash.h>
-#include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
-#include <linux/log2.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/moduleparam.h>
 #include <linux/mutex.h>
-#include <linux/pid.h>
-#include <linux/rcupdate.h>
-#include <linux/sched.h>
-#include <linux/sched/mm.h>
-#include <linux/sched/signal.h>
-#include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/string.h>
-#include <linux/uaccess.h>
 
-#include "compat.h"
-#include "cowstat.h"
-
-static unsigned int snapshot_max_members = 1024;
-module_param(snapshot_max_members, uint, 0644);
-MODULE_PARM_DESC(snapshot_max_members,
-		 "Most processes in one snapshot; more gives E2BIG (default 1024, at most 65535)");
-
-/*
- * The kept mappings are one kvmalloc'd array, and the radix sort needs a second one as large:
- * each must stay within INT_MAX bytes, beyond which kvmalloc() does not fail quietly but
- * warns (a panic with panic_on_warn). Writes outside 0..COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT
- * fail with -EINVAL, and so does loading the module with such a value. Written under the
- * kernel's parameter lock (sysfs) or before init; read once per snapshot with READ_ONCE().
- */
-static unsigned long snapshot_max_frames = 1UL << 22;
-
-static int cowstat_max_frames_set(const char *val, const struct kernel_param *kp)
-{
-	unsigned long v;
-
-	BUILD_BUG_ON(COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT * sizeof(struct cowstat_frame) > INT_MAX);
-	if (kstrtoul(val, 0, &v) || v > COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT) {
-		pr_err("snapshot_max_frames: not a number from 0 to %lu\n",
-		       COWSTAT_SNAPSHOT_MAX_FRAMES_LIMIT);
-		return -EINVAL;
-	}
-	WRITE_ONCE(*(unsigned long *)kp->arg, v);
-	return 0;
-}
-
-static const struct kernel_param_ops cowstat_max_frames_ops = {
-	.set = cowstat_max_frames_set,
-	.get = param_get_ulong,
-};
-
-module_param_cb(snapshot_max_frames, &cowstat_max_frames_ops, &snapshot_max_frames, 0644);
-MODULE_PARM_DESC(snapshot_max_frames,
-		 "Most anonymous page mappings kept for the final sort (those not settled at their address), 16 bytes each; more gives E2BIG (default 4194304, at most 134217727)");
-
-/* The result of one snapshot, kept until the next write or the close. */
-struct cowstat_report {
-	bool tree;
-	pid_t pid;
-	unsigned long start, end;
-	unsigned int nr_members;
-	struct cowstat_member *members;	/* mm already dropped */
-	u64 resident, anon_mapped, distinct;
-	u64 *matrix;			/* nr_members^2, or NULL above the cap */
-};
+#include "command.h"
+#include "snapshot.h"
 
 /* Per open file. */
 struct cowstat_snapshot_file {
 	struct mutex lock;		/* protects report (writers vs readers of this file) */
-	struct cowstat_report *report;	/* NULL until a write succeeded */
+	struct cowstat_sharing *report;	/* NULL until a write succeeded */
 };
 
-static void cowstat_report_free(struct cowstat_report *r)
-{
-	if (!r)
-		return;
-	kvfree(r->matrix);
-	kvfree(r->members);
-	kfree(r);
-}
-
-/* ptrace's credential match (__ptrace_may_access()): @cred's fs ids are all of @tcred's. */
-static bool cowstat_ids_match(const struct cred *cred, const struct cred *tcred)
-{
-	return uid_eq(cred->fsuid, tcred->euid) && uid_eq(cred->fsuid, tcred->suid) &&
-	       uid_eq(cred->fsuid, tcred->uid) && gid_eq(cred->fsgid, tcred->egid) &&
-	       gid_eq(cred->fsgid, tcred->sgid) && gid_eq(cred->fsgid, tcred->gid);
-}
-
 /*
- * May the writer, and whoever opened @file, read @task's address space? The rule of
- * /proc/PID/smaps, ptrace_may_access(task, PTRACE_MODE_READ_FSCREDS), which /proc applies
- * to the opener; here it must hold for both, so that a descriptor opened by a weaker process
- * and written by a stronger one (or the other way round) reads nothing either could not.
- * ptrace_may_access() is not exported, nor mm_access() or security_ptrace_access_check():
- * this is its capability and credential part (kernel/ptrace.c, __ptrace_may_access()): same
- * thread group (the writer), or matching fs credentials, or CAP_SYS_PTRACE in the target's
- * user namespace (file_ns_capable() for the opener); a mm not dumpable by its owner needs
- * CAP_SYS_PTRACE over its user namespace. What a module cannot do is consult the LSMs'
- * ptrace hooks (Yama's ptrace_scope, SELinux, AppArmor): Documentation/cowstat.rst says so.
- */
-static bool cowstat_may_read(struct task_struct *task, struct file *file)
-{
-	bool self = same_thread_group(task, current);
-	const struct cred *tcred;
-	struct user_namespace *ns;
-	bool ok;
-
-	/* A process asking about itself, through a file it opened with the same credentials. */
-	if (self && file->f_cred == current_cred())
-		return true;
-	rcu_read_lock();
-	tcred = __task_cred(task);
-	ok = (self || cowstat_ids_match(current_cred(), tcred) ||
-	      ns_capable(tcred->user_ns, CAP_SYS_PTRACE)) &&
-	     (cowstat_ids_match(file->f_cred, tcred) ||
-	      file_ns_capable(file, tcred->user_ns, CAP_SYS_PTRACE));
-	rcu_read_unlock();
-	if (!ok)
-		return false;
-	task_lock(task);
-	rcu_read_lock();
-	if (!cowstat_dumpable(task, &ns))
-		ok = (self || ns_capable(ns, CAP_SYS_PTRACE)) &&
-		     file_ns_capable(file, ns, CAP_SYS_PTRACE);
-	rcu_read_unlock();
-	task_unlock(task);
-	return ok;
-}
-
-/*
- * Add @task as a member. The root must have an address space: kernel threads give -EINVAL,
- * zombies and exiting processes -ENOENT. Descendants without one are left out.
- */
-static int cowstat_add_member(struct cowstat_snap *snap, struct task_struct *task,
-			      struct file *file, bool root)
-{
-	struct cowstat_member *m;
-	struct mm_struct *mm;
-	int ret;
-
-	if (task->flags & PF_KTHREAD)
-		return root ? -EINVAL : 0;
-	/*
-	 * As mm_access() does: the check and get_task_mm() under exec_update_lock, so that an
-	 * exec (setuid, or of a file it cannot read) cannot replace the mm in between.
-	 */
-	ret = down_read_killable(&task->signal->exec_update_lock);
-	if (ret)
-		return ret;
-	mm = cowstat_may_read(task, file) ? get_task_mm(task) : ERR_PTR(-EACCES);
-	up_read(&task->signal->exec_update_lock);
-	if (IS_ERR(mm))
-		return PTR_ERR(mm);
-	if (!mm)
-		return root ? -ENOENT : 0;
-	m = &snap->members[snap->nr_members++];
-	m->mm = mm;
-	m->pid = task_tgid_vnr(task);
-	rcu_read_lock();
-	m->ppid = task_tgid_vnr(rcu_dereference(task->real_parent));
-	rcu_read_unlock();
-	return 0;
-}
-
-struct cowstat_mm_ref {
-	struct mm_struct *mm;
-	unsigned int member;
-};
-
-static int cowstat_mm_ref_cmp(const void *a, const void *b)
-{
-	const struct cowstat_mm_ref *x = a, *y = b;
-
-	if (x->mm != y->mm)
-		return x->mm < y->mm ? -1 : 1;
-	return x->member < y->member ? -1 : x->member > y->member;
-}
-
-/*
- * CLONE_VM without CLONE_THREAD: one address space, counted once, as its first member (the
- * root is member 0). Sorted by mm, O(n log n): comparing each new member with all before it
- * took 2 * 10^9 comparisons at the 65,535-member cap.
- */
-static int cowstat_drop_shared_mm(struct cowstat_snap *snap)
-{
-	unsigned int n = snap->nr_members, i, j;
-	struct cowstat_mm_ref *ref;
-
-	if (n < 2)
-		return 0;
-	ref = kvmalloc_array(n, sizeof(*ref), GFP_KERNEL_ACCOUNT);
-	if (!ref)
-		return -ENOMEM;
-	for (i = 0; i < n; i++)
-		ref[i] = (struct cowstat_mm_ref) { snap->members[i].mm, i };
-	sort(ref, n, sizeof(*ref), cowstat_mm_ref_cmp, NULL);
-	for (i = 1; i < n; i++) {
-		if (ref[i].mm == ref[i - 1].mm) {
-			mmput(ref[i].mm);
-			snap->members[ref[i].member].mm = NULL;
-		}
-	}
-	kvfree(ref);
-	for (i = 0, j = 0; i < n; i++)
-		if (snap->members[i].mm)
-			snap->members[j++] = snap->members[i];
-	snap->nr_members = j;
-	return 0;
-}
-
-/* Call under rcu_read_lock(). */
-static bool cowstat_is_descendant(struct task_struct *t, struct task_struct *root)
-{
-	struct task_struct *a;
-
-	for (a = rcu_dereference(t->real_parent); a != &init_task;
-	     a = rcu_dereference(a->real_parent)) {
-		if (same_thread_group(a, root))
-			return true;
-	}
-	return false;
-}
-
-static int cowstat_collect(struct cowstat_snap *snap, struct file *file, pid_t pid, bool tree)
-{
-	struct task_struct *root, *t, **tasks = NULL;
-	unsigned int n = 0, i, max = tree ? min(snapshot_max_members, 65535U) : 1;
-	bool overflow = false;
-	int ret;
-
-	if (!max)
-		return -E2BIG;
-	rcu_read_lock();
-	root = pid_task(find_vpid(pid), PIDTYPE_TGID);
-	if (root)
-		get_task_struct(root);
-	rcu_read_unlock();
-	if (!root)
-		return -ESRCH;
-
-	if (tree) {
-		tasks = kvmalloc_array(max, sizeof(*tasks), GFP_KERNEL_ACCOUNT);
-		if (!tasks) {
-			ret = -ENOMEM;
-			goto out_root;
-		}
-		rcu_read_lock();
-		for_each_process(t) {
-			if (t == root || !cowstat_is_descendant(t, root))
-				continue;
-			if (n + 1 >= max) {
-				overflow = true;
-				break;
-			}
-			get_task_struct(t);
-			tasks[n++] = t;
-		}
-		rcu_read_unlock();
-	}
-	/* As many members as were found, not snapshot_max_members: the array is zeroed. */
-	snap->members = kvcalloc(n + 1, sizeof(*snap->members), GFP_KERNEL_ACCOUNT);
-	ret = snap->members ? cowstat_add_member(snap, root, file, true) : -ENOMEM;
-	if (!ret && overflow)
-		ret = -E2BIG;
-	for (i = 0; i < n; i++) {
-		if (!ret)
-			ret = cowstat_add_member(snap, tasks[i], file, false);
-		put_task_struct(tasks[i]);
-	}
-	kvfree(tasks);
-	if (!ret)
-		ret = cowstat_drop_shared_mm(snap);
-out_root:
-	put_task_struct(root);
-	return ret;
-}
-
-#define COWSTAT_RADIX_BITS	11
-
-/*
- * Sort the frames by pfn: an LSD radix sort (stable), 11 bits of pfn per pass: 2 passes
- * for physical addresses below 16 GiB, 3 below 32 TiB. sort(), a heapsort with an indirect
- * compare per step, took 1.5 s of a 1.7 s snapshot of 1M frames in the benchmark guest.
- * Needs a second array as large as the first; returns -ENOMEM if that cannot be had, and
- * the caller falls back to sort().
- */
-static int cowstat_radix_sort(struct cowstat_frame *f, size_t n)
-{
-	struct cowstat_frame *src = f, *dst, *tmp;
-	const size_t nb = 1 << COWSTAT_RADIX_BITS;
-	unsigned int shift, bits;
-	size_t *count, i, sum, c;
-	u64 maxpfn = 0;
-
-	for (i = 0; i < n; i++)
-		maxpfn = max(maxpfn, f[i].pfn);
-	bits = fls64(maxpfn);
-	tmp = kvmalloc_array(n, sizeof(*f), GFP_KERNEL_ACCOUNT);
-	count = kvmalloc_array(nb, sizeof(*count), GFP_KERNEL_ACCOUNT);
-	if (!tmp || !count) {
-		kvfree(tmp);
-		kvfree(count);
-		return -ENOMEM;
-	}
-	dst = tmp;
-	for (shift = 0; shift < bits; shift += COWSTAT_RADIX_BITS) {
-		memset(count, 0, nb * sizeof(*count));
-		for (i = 0; i < n; i++)
-			count[(src[i].pfn >> shift) & (nb - 1)]++;
-		for (i = 0, sum = 0; i < nb; i++) {
-			c = count[i];
-			count[i] = sum;
-			sum += c;
-		}
-		for (i = 0; i < n; i++)
-			dst[count[(src[i].pfn >> shift) & (nb - 1)]++] = src[i];
-		swap(src, dst);
-		cond_resched();
-	}
-	if (src != f)
-		memcpy(f, src, n * sizeof(*f));
-	kvfree(tmp);
-	kvfree(count);
-	return 0;
-}
-
-static int cowstat_frame_cmp(const void *a, const void *b)
-{
-	const struct cowstat_frame *x = a, *y = b;
-
-	if (x->pfn != y->pfn)
-		return x->pfn < y->pfn ? -1 : 1;
-	return (int)x->member - (int)y->member;
-}
-
-/* Add @n to the matrix entries of every pair of members in @mask. */
-static void cowstat_matrix_add(u64 *matrix, unsigned int nm, u64 mask, u64 n)
-{
-	u64 ma, mb;
-
-	for (ma = mask; ma; ma &= ma - 1)
-		for (mb = mask; mb; mb &= mb - 1)
-			matrix[__ffs64(ma) * nm + __ffs64(mb)] += n;
-}
-
-/*
- * The sets of members sharing a frame repeat a lot in a family, and neighbouring addresses
- * usually have the same one: count frames per set (the last set in a register, then in a
- * small open-addressing table) and expand each set into the matrix once at the end. A set
- * that finds no slot goes straight into the matrix.
- */
-#define COWSTAT_MASK_SLOTS	1024
-
-struct cowstat_mask_count {
-	u64 mask;
-	u64 count;	/* 0: free slot */
-};
-
-/* Family accounting state of one snapshot. */
-struct cowstat_acct {
-	struct cowstat_report *r;
-	struct cowstat_mask_count *masks;	/* NULL without a matrix */
-	u64 last_mask, last_count;		/* the set counted last, not in masks yet */
-	unsigned long *any;			/* union of the members' slot bitmaps */
-	unsigned int *list, *group;		/* scratch: member indexes */
-};
-
-static void cowstat_mask_flush(struct cowstat_acct *a, unsigned int nm)
-{
-	struct cowstat_mask_count *t = a->masks;
-	unsigned int h = hash_64(a->last_mask, ilog2(COWSTAT_MASK_SLOTS)), i;
-
-	if (!a->last_count)
-		return;
-	for (i = 0; i < 8; i++, h = (h + 1) & (COWSTAT_MASK_SLOTS - 1)) {
-		if (!t[h].count)
-			t[h].mask = a->last_mask;
-		if (t[h].mask == a->last_mask) {
-			t[h].count += a->last_count;
-			goto out;
-		}
-	}
-	cowstat_matrix_add(a->r->matrix, nm, a->last_mask, a->last_count);
-out:
-	a->last_count = 0;
-}
-
-/* One distinct frame shared by the members of @mask (bits of members 0-63). */
-static void cowstat_count_distinct(struct cowstat_acct *a, unsigned int nm, u64 mask)
-{
-	a->r->distinct++;
-	if (!a->masks)
-		return;
-	if (mask != a->last_mask) {
-		cowstat_mask_flush(a, nm);
-		a->last_mask = mask;
-	}
-	a->last_count++;
-}
-
-/*
- * A frame mapped more than once whose mappings in the family do not account for its
- * mapcount (the largest any member saw): mapped by a process outside the family too. The
- * walk counted it as shared; this splits shared into shared_outside and (at the end, by
- * difference) shared_family.
- */
-static void snap_count_outside(struct cowstat_snap *snap, const struct cowstat_frame *f)
-{
-	snap->members[f->member].count[f->region][COWSTAT_C_SHARED_OUTSIDE]++;
-}
-
-/* Keep a frame whose mappings are not all in its chunk, for cowstat_account_residue(). */
-static int cowstat_residue_push(struct cowstat_snap *snap, const struct cowstat_frame *f)
-{
-	struct cowstat_frame *n;
-	size_t cap;
-
-	if (snap->nr_frames == snap->cap_frames) {
-		cap = min(max_t(size_t, 65536, snap->cap_frames * 2), snap->max_frames);
-		if (cap <= snap->cap_frames)
-			return -E2BIG;
-		n = kvmalloc_array(cap, sizeof(*n), GFP_KERNEL_ACCOUNT);
-		if (!n)
-			return -ENOMEM;
-		if (snap->nr_frames)
-			memcpy(n, snap->frames, snap->nr_frames * sizeof(*n));
-		kvfree(snap->frames);
-		snap->frames = n;
-		snap->cap_frames = cap;
-	}
-	snap->frames[snap->nr_frames++] = *f;
-	return 0;
-}
-
-/*
- * The common case at one address: every member with a slot there maps the same frame, and
- * these are all its mappings. Count it and return true; else leave it alone.
- */
-static bool cowstat_merge_same(struct cowstat_snap *snap, struct cowstat_acct *a,
-			       unsigned long idx)
-{
-	unsigned int nm = snap->nr_members, np = snap->chunk_pages, words = BITS_TO_LONGS(np);
-	unsigned long bit = BIT_MASK(idx);
-	const struct cowstat_frame *f;
-	unsigned int i, m, ng = 0;
-	u32 mapcount = 0;
-	u64 pfn = 0, mask = 0;
-
-	for (i = 0; i < snap->nr_walked; i++) {
-		m = snap->walked[i];
-		if (!(snap->present[(size_t)m * words + BIT_WORD(idx)] & bit))
-			continue;
-		f = snap->slots + (size_t)m * np + idx;
-		if (!ng)
-			pfn = f->pfn;
-		else if (f->pfn != pfn)
-			return false;
-		ng++;
-		mapcount = max(mapcount, f->mapcount);
-		if (m < 64)
-			mask |= BIT_ULL(m);
-	}
-	if (mapcount > ng)
-		return false;
-	cowstat_count_distinct(a, nm, mask);
-	return true;
-}
-
-/*
- * The members with a slot at @idx do not all map one frame, or not all its mappings: group
- * them by frame; a group holding every mapping of its frame is counted here, the others go
- * to the residue.
- */
-static int cowstat_merge_split(struct cowstat_snap *snap, struct cowstat_acct *a,
-			       unsigned long idx)
-{
-	unsigned int nm = snap->nr_members, np = snap->chunk_pages, words = BITS_TO_LONGS(np);
-	unsigned int i, m, cnt = 0, ng, keep, t;
-	const struct cowstat_frame *f0, *f;
-	u32 mapcount;
-	u64 mask;
-	int ret;
-
-	for (i = 0; i < snap->nr_walked; i++) {
-		m = snap->walked[i];
-		if (test_bit(idx, snap->present + (size_t)m * words))
-			a->list[cnt++] = m;
-	}
-	while (cnt) {
-		f0 = &snap->slots[(size_t)a->list[0] * np + idx];
-		mapcount = 0;
-		mask = 0;
-		ng = 0;
-		keep = 0;
-		for (t = 0; t < cnt; t++) {
-			f = &snap->slots[(size_t)a->list[t] * np + idx];
-			if (f->pfn != f0->pfn) {
-				a->list[keep++] = a->list[t];
-				continue;
-			}
-			a->group[ng++] = a->list[t];
-			mapcount = max(mapcount, f->mapcount);
-			if (a->list[t] < 64)
-				mask |= BIT_ULL(a->list[t]);
-		}
-		if (mapcount <= ng) {
-			cowstat_count_distinct(a, nm, mask);
-		} else {
-			for (t = 0; t < ng; t++) {
-				f = &snap->slots[(size_t)a->group[t] * np + idx];
-				ret = cowstat_residue_push(snap, f);
-				if (ret)
-					return ret;
-			}
-		}
-		cnt = keep;
-	}
-	return 0;
-}
-
-/*
- * Settle the frames of one chunk. Copy-on-write sharing in a fork family keeps a frame at
- * the same virtual address in every process that shares it, so at each address the members
- * that map the same pfn are grouped: if the group holds every mapping of the frame
- * (mapcount), the frame is counted here, once. Otherwise (mapped outside the family, or at
- * another address after mremap()) its mappings go to the residue, which is sorted by pfn
- * at the end. The result is exact either way; this only keeps the residue small. The slots
- * hold only pages mapped more than once (walk.c counts the others itself). Only the members
- * walked in this chunk have slots in it.
- */
-static int cowstat_merge_chunk(struct cowstat_snap *snap, struct cowstat_acct *a)
-{
-	unsigned int np = snap->chunk_pages, words = BITS_TO_LONGS(np);
-	unsigned long idx, any;
-	unsigned int i, wi;
-	int ret;
-
-	bitmap_zero(a->any, np);
-	for (i = 0; i < snap->nr_walked; i++)
-		bitmap_or(a->any, a->any, snap->present + (size_t)snap->walked[i] * words, np);
-	for (wi = 0; wi < words; wi++) {
-		for (any = a->any[wi]; any; any &= any - 1) {
-			idx = wi * BITS_PER_LONG + __ffs(any);
-			if (cowstat_merge_same(snap, a, idx))
-				continue;
-			ret = cowstat_merge_split(snap, a, idx);
-			if (ret)
-				return ret;
-		}
-	}
-	return 0;
-}
-
-/* The residue: group its mappings by pfn, over the whole family. */
-static void cowstat_account_residue(struct cowstat_snap *snap, struct cowstat_acct *a)
-{
-	struct cowstat_frame *f = snap->frames;
-	size_t n = snap->nr_frames, i, j, k;
-	u64 mask;
-
-	if (cowstat_radix_sort(f, n))
-		sort(f, n, sizeof(*f), cowstat_frame_cmp, NULL);
-	for (i = 0; i < n; i = j) {
-		u32 mapcount = 0;
-
-		mask = 0;
-		for (j = i; j < n && f[j].pfn == f[i].pfn; j++) {
-			mapcount = max(mapcount, f[j].mapcount);
-			if (f[j].member < 64)
-				mask |= BIT_ULL(f[j].member);
-		}
-		if (mapcount > j - i)
-			for (k = i; k < j; k++)
-				snap_count_outside(snap, &f[k]);
-		cowstat_count_distinct(a, snap->nr_members, mask);
-		if (!(a->r->distinct & 0xffff))
-			cond_resched();
-	}
-}
-
-/*
- * The chunk: as many pages as slots of all members fit in the budget, 16 bytes a slot. Up to
- * 64 members, 32768 slots (512 KiB), at most 32 MiB of address space; from 64 to 512 members,
- * one page table (2 MiB of address space, 8 KiB per member, at most 4 MiB); beyond, 262144
- * slots (4 MiB), the chunk a power of two from 256 pages down to 8, and 8 pages (128 bytes
- * per member, 8 MiB at the 65,535-member cap) above 32768 members. Before, a chunk was never
- * less than one page table: 512 MiB of slots at the cap. The walker reads any part of a page
- * table or of a huge pmd (walk.c); a smaller chunk costs more walks (one mmap lock and page
- * table descent per member and chunk), which matters only for families that large. The
- * array is zeroed when it is allocated (init_on_alloc, the default of Debian kernels), so a
- * larger one costs more than the chunks it saves.
- */
-#define COWSTAT_SLOTS_MIN	32768UL
-#define COWSTAT_SLOTS_MAX	262144UL
-#define COWSTAT_CHUNK_PAGES_MIN	8UL
-#define COWSTAT_CHUNK_PAGES_MAX	(16UL * PTRS_PER_PTE)	/* 32 MiB of address space */
-
-static unsigned int cowstat_chunk_pages(unsigned int nm)
-{
-	unsigned long pages = clamp((unsigned long)nm * PTRS_PER_PTE, COWSTAT_SLOTS_MIN,
-				    COWSTAT_SLOTS_MAX) / nm;
-
-	if (pages >= PTRS_PER_PTE)
-		return min(rounddown(pages, PTRS_PER_PTE), COWSTAT_CHUNK_PAGES_MAX);
-	return max(pages ? rounddown_pow_of_two(pages) : 0, COWSTAT_CHUNK_PAGES_MIN);
-}
-
-/*
- * Walk every member chunk by chunk, settling each chunk's frames. A member is walked only in
- * the chunks from its next populated address on (snap->due, from walk.c), and the walk jumps
- * over address space where no member has page tables: a member's untouched reservation costs
- * a look ahead over its empty upper-level entries, not a walk per chunk. Before, every member
- * was walked over every chunk any member mapped: 64 members each with an untouched 64 GiB
- * mapping took 5.0 s per snapshot in the 6.1 guest, against 15 ms without the mapping
- * (Documentation/cowstat.rst, "Cost and safety", has what it takes now).
- */
-static int cowstat_walk_all(struct cowstat_snap *snap, struct cowstat_acct *a)
-{
-	unsigned int nm = snap->nr_members, m;
-	unsigned long addr = snap->start, chunk_size, chunk_end, next;
-	size_t words;
-	int ret;
-
-	snap->chunk_pages = cowstat_chunk_pages(nm);
-	words = BITS_TO_LONGS(snap->chunk_pages);
-	snap->slots = kvmalloc_array((size_t)nm * snap->chunk_pages, sizeof(*snap->slots),
-				     GFP_KERNEL_ACCOUNT);
-	snap->present = kvmalloc_array((size_t)nm * words, sizeof(long), GFP_KERNEL_ACCOUNT);
-	a->any = kvmalloc_array(words, sizeof(long), GFP_KERNEL_ACCOUNT);
-	a->list = kvmalloc_array(nm, sizeof(*a->list), GFP_KERNEL_ACCOUNT);
-	a->group = kvmalloc_array(nm, sizeof(*a->group), GFP_KERNEL_ACCOUNT);
-	snap->due = kvmalloc_array(nm, sizeof(*snap->due), GFP_KERNEL_ACCOUNT);
-	snap->walked = kvmalloc_array(nm, sizeof(*snap->walked), GFP_KERNEL_ACCOUNT);
-	if (!snap->slots || !snap->present || !a->any || !a->list || !a->group || !snap->due ||
-	    !snap->walked)
-		return -ENOMEM;
-	chunk_size = (unsigned long)snap->chunk_pages << PAGE_SHIFT;
-	for (m = 0; m < nm; m++)
-		snap->due[m] = addr;
-
-	while (addr < snap->end) {
-		snap->chunk_base = addr - addr % chunk_size;
-		chunk_end = snap->end;
-		if (snap->chunk_base + chunk_size > snap->chunk_base)
-			chunk_end = min(chunk_end, snap->chunk_base + chunk_size);
-		snap->nr_walked = 0;
-		next = ULONG_MAX;
-		/*
-		 * After a chunk every due address is at or past its end, so addr, the smallest,
-		 * makes at least one member due here.
-		 */
-		for (m = 0; m < nm; m++) {
-			if (snap->due[m] < chunk_end) {
-				bitmap_zero(snap->present + (size_t)m * words, snap->chunk_pages);
-				ret = cowstat_walk_chunk(snap, m, addr, chunk_end, &snap->due[m]);
-				if (ret)
-					return ret;
-				snap->walked[snap->nr_walked++] = m;
-			}
-			next = min(next, snap->due[m]);
-		}
-		ret = cowstat_merge_chunk(snap, a);
-		if (ret)
-			return ret;
-		/* Skip the address space where no member has page tables. */
-		addr = max(chunk_end, next);
-	}
-	return 0;
-}
-
-/* Take a snapshot; on success *rp is the new report. */
-static int cowstat_take(struct file *file, pid_t pid, bool tree, unsigned long start,
-			unsigned long end, struct cowstat_report **rp)
-{
-	struct cowstat_snap snap = {
-		.start = start,
-		.end = end,
-		.max_frames = READ_ONCE(snapshot_max_frames),
-	};
-	struct cowstat_acct acct = { };
-	struct cowstat_report *r;
-	unsigned int i, reg;
-	int ret;
-
-	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
-	if (!r)
-		return -ENOMEM;
-	acct.r = r;
-	ret = cowstat_collect(&snap, file, pid, tree);
-	if (ret)
-		goto out;
-	if (snap.nr_members <= COWSTAT_SNAPSHOT_MATRIX_MAX) {
-		r->matrix = kvcalloc(snap.nr_members * snap.nr_members, sizeof(*r->matrix),
-				     GFP_KERNEL_ACCOUNT);
-		acct.masks = kvcalloc(COWSTAT_MASK_SLOTS, sizeof(*acct.masks), GFP_KERNEL_ACCOUNT);
-		if (!r->matrix || !acct.masks) {
-			ret = -ENOMEM;
-			goto out;
-		}
-	}
-	ret = cowstat_walk_all(&snap, &acct);
-	if (ret)
-		goto out;
-	/* The walk is over: drop the address spaces before sorting the residue. */
-	for (i = 0; i < snap.nr_members; i++) {
-		mmput(snap.members[i].mm);
-		snap.members[i].mm = NULL;
-	}
-	cowstat_account_residue(&snap, &acct);
-	if (acct.masks) {
-		cowstat_mask_flush(&acct, snap.nr_members);
-		for (i = 0; i < COWSTAT_MASK_SLOTS; i++)
-			if (acct.masks[i].count)
-				cowstat_matrix_add(r->matrix, snap.nr_members, acct.masks[i].mask,
-						   acct.masks[i].count);
-	}
-	for (i = 0; i < snap.nr_members; i++) {
-		u64 exclusive = 0;
-
-		for (reg = 0; reg < COWSTAT_NR_REGIONS; reg++) {
-			u64 *c = snap.members[i].count[reg];
-
-			c[COWSTAT_C_SHARED_FAMILY] =
-				c[COWSTAT_C_SHARED] - c[COWSTAT_C_SHARED_OUTSIDE];
-			exclusive += c[COWSTAT_C_EXCLUSIVE];
-			r->anon_mapped += c[COWSTAT_C_ANON];
-			r->resident += c[COWSTAT_C_ANON] + c[COWSTAT_C_FILE_UNCOPIED] +
-				       c[COWSTAT_C_KSM];
-		}
-		/* Pages mapped once (walk.c): each a distinct frame of this member only. */
-		r->distinct += exclusive;
-		if (r->matrix)
-			r->matrix[i * snap.nr_members + i] += exclusive;
-	}
-	r->tree = tree;
-	r->pid = pid;
-	r->start = start;
-	r->end = end;
-	r->nr_members = snap.nr_members;
-	r->members = snap.members;
-	snap.members = NULL;
-	*rp = r;
-	r = NULL;
-out:
-	if (snap.members) {
-		for (i = 0; i < snap.nr_members; i++)
-			if (snap.members[i].mm)
-				mmput(snap.members[i].mm);
-		kvfree(snap.members);
-	}
-	kvfree(acct.group);
-	kvfree(acct.list);
-	kvfree(acct.any);
-	kvfree(acct.masks);
-	kvfree(snap.walked);
-	kvfree(snap.due);
-	kvfree(snap.present);
-	kvfree(snap.slots);
-	kvfree(snap.frames);
-	cowstat_report_free(r);
-	return ret;
-}
-
-/*
- * "pid|tree <PID> [<START> <END>]", as read by cowstat_read_command(). Strict: one space
- * between words, page-aligned START < END; numbers as the control file reads them
- * (cowstat_parse_pid(), cowstat_parse_ulong()).
+ * "pid|tree <PID> [<START> <END>]", read as every command is (command.c): one space between
+ * words, numbers by cowstat_parse_pid() and cowstat_parse_ulong(); page-aligned START < END.
  */
 static int cowstat_parse(char *buf, pid_t *pid, bool *tree, unsigned long *start,
 			 unsigned long *end)
 {
-	char *word[4], *p = buf;
-	int n = 0, ret;
+	char *word[4];
+	int n, ret;
 
-	while (p) {
-		if (n == ARRAY_SIZE(word))
-			return -EINVAL;
-		word[n++] = strsep(&p, " ");
-		if (!*word[n - 1])
-			return -EINVAL;
-	}
+	n = cowstat_split_words(buf, word, ARRAY_SIZE(word), false);
+	if (n < 0)
+		return n;
 	if (n != 2 && n != 4)
 		return -EINVAL;
 	if (!strcmp(word[0], "pid"))
@@ -833,7 +67,7 @@ static ssize_t cowstat_snapshot_write(struct file *file, const char __user *ubuf
 	struct seq_file *m = file->private_data;
 	struct cowstat_snapshot_file *sf = m->private;
 	char buf[COWSTAT_SNAPSHOT_CMD_MAX + 1];
-	struct cowstat_report *r, *old;
+	struct cowstat_sharing *r, *old;
 	unsigned long start, end;
 	pid_t pid;
 	bool tree;
@@ -844,15 +78,15 @@ static ssize_t cowstat_snapshot_write(struct file *file, const char __user *ubuf
 		return ret;
 	ret = cowstat_parse(buf, &pid, &tree, &start, &end);
 	if (ret)
-		return ret == -ERANGE ? -EINVAL : ret;
-	ret = cowstat_take(file, pid, tree, start, end, &r);
+		return ret;
+	ret = cowstat_sharing_take(file, pid, tree, start, end, &r);
 	if (ret)
 		return ret;
 	mutex_lock(&sf->lock);
 	old = sf->report;
 	sf->report = r;
 	mutex_unlock(&sf->lock);
-	cowstat_report_free(old);
+	cowstat_sharing_free(old);
 	return count;
 }
 
@@ -878,7 +112,7 @@ static void cowstat_show_counts(struct seq_file *m, const struct cowstat_member 
  * and write() on it are serialised by the file's position lock (a regular file's
  * FMODE_ATOMIC_POS); seq_file files take no pwrite().
  */
-static loff_t cowstat_report_items(const struct cowstat_report *r)
+static loff_t cowstat_snapshot_items(const struct cowstat_sharing *r)
 {
 	return 2 + (loff_t)r->nr_members + (r->matrix ? r->nr_members : 0) + 1;
 }
@@ -886,13 +120,13 @@ static loff_t cowstat_report_items(const struct cowstat_report *r)
 static void *cowstat_snapshot_start(struct seq_file *m, loff_t *pos)
 {
 	struct cowstat_snapshot_file *sf = m->private;
-	struct cowstat_report *r;
+	struct cowstat_sharing *r;
 
 	mutex_lock(&sf->lock);
 	r = sf->report;
 	if (!r)
 		return ERR_PTR(-ENODATA);
-	if (*pos >= cowstat_report_items(r))
+	if (*pos >= cowstat_snapshot_items(r))
 		return NULL;
 	return (void *)(uintptr_t)(*pos + 1);
 }
@@ -902,7 +136,7 @@ static void *cowstat_snapshot_next(struct seq_file *m, void *v, loff_t *pos)
 	struct cowstat_snapshot_file *sf = m->private;
 
 	++*pos;
-	return *pos < cowstat_report_items(sf->report) ? (void *)(uintptr_t)(*pos + 1) : NULL;
+	return *pos < cowstat_snapshot_items(sf->report) ? (void *)(uintptr_t)(*pos + 1) : NULL;
 }
 
 static void cowstat_snapshot_stop(struct seq_file *m, void *v)
@@ -915,7 +149,7 @@ static void cowstat_snapshot_stop(struct seq_file *m, void *v)
 static int cowstat_snapshot_show(struct seq_file *m, void *v)
 {
 	struct cowstat_snapshot_file *sf = m->private;
-	const struct cowstat_report *r = sf->report;
+	const struct cowstat_sharing *r = sf->report;
 	loff_t pos = (uintptr_t)v - 1, nm = r->nr_members;
 	unsigned int i, j, reg, c;
 
@@ -982,7 +216,7 @@ static int cowstat_snapshot_release(struct inode *inode, struct file *file)
 	struct seq_file *m = file->private_data;
 	struct cowstat_snapshot_file *sf = m->private;
 
-	cowstat_report_free(sf->report);
+	cowstat_sharing_free(sf->report);
 	mutex_destroy(&sf->lock);
 	return seq_release_private(inode, file);
 }

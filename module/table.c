@@ -21,7 +21,6 @@
 #include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/pid.h>
-#include <linux/pid_namespace.h>
 #include <linux/rculist.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -31,6 +30,8 @@
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
+#include "command.h"
+#include "compat.h"
 #include "cowstat.h"
 
 static unsigned int max_exited = 4096;
@@ -358,16 +359,6 @@ static struct cowstat_proc *cowstat_proc_get(struct task_struct *task, gfp_t gfp
 	return rec ? rec : proc_create(task, gfp);
 }
 
-/* Call under rcu_read_lock() or with preemption disabled. */
-static __always_inline struct task_struct *cowstat_mm_owner(struct mm_struct *mm)
-{
-#ifdef CONFIG_MEMCG
-	return rcu_dereference_check(mm->owner, rcu_read_lock_any_held());
-#else
-	return current->mm == mm ? current : NULL;
-#endif
-}
-
 /*
  * The record of the process owning @mm, if it is tracked under the current scope (@gen).
  * Call under rcu_read_lock() or with preemption disabled.
@@ -644,25 +635,6 @@ int cowstat_table_snapshot(struct cowstat_proc_snap **snap, size_t *nr)
 	*snap = w.s;
 	*nr = w.n;
 	return 0;
-}
-
-/*
- * The process (thread group leader) with tgid @pid in the initial pid namespace, with a
- * reference the caller drops with put_task_struct(); NULL if there is none. Pids in cowstat's
- * files and commands are all in the initial namespace.
- */
-struct task_struct *cowstat_find_process(pid_t pid)
-{
-	struct task_struct *task;
-
-	if (pid <= 0)
-		return NULL;
-	rcu_read_lock();
-	task = pid_task(find_pid_ns(pid, &init_pid_ns), PIDTYPE_TGID);
-	if (task)
-		get_task_struct(task);
-	rcu_read_unlock();
-	return task;
 }
 
 /* Is @p @root or a descendant of it (following real_parent)? Call under rcu_read_lock(). */

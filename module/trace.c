@@ -12,6 +12,7 @@
 #include <linux/rcupdate.h>
 #include <linux/sched.h>
 
+#include "compat.h"
 #include "cowstat.h"
 
 #define CREATE_TRACE_POINTS
@@ -31,7 +32,7 @@ void cowstat_trace_fault(struct mm_struct *mm, struct vm_area_struct *vma, unsig
 	pid_t pid = 0;
 
 	rcu_read_lock();
-	owner = rcu_dereference(mm->owner);
+	owner = cowstat_mm_owner(mm);
 	if (owner)
 		pid = owner->tgid;
 	rcu_read_unlock();

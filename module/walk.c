@@ -9,7 +9,7 @@
  *
  * Locking: the mmap read lock of the target mm (taken killable) keeps the VMA tree stable;
  * the pte lock or pmd lock keeps one page table stable while its entries are read. The mmap
- * lock is held for one chunk at most (snapshot.c: at most 16 page tables, 32 MiB) and
+ * lock is held for one chunk at most (share.c: at most 16 page tables, 32 MiB) and
  * COWSTAT_WALK_VMAS VMAs, plus one bounded look ahead (cowstat_next_populated()); then it is
  * dropped, the CPU is yielded, and the walk resumes from the first address not yet walked,
  * looking the VMA up again: whatever was unmapped, split or merged in between is simply seen
@@ -24,7 +24,7 @@
 
 #include "classify.h"
 #include "compat.h"
-#include "cowstat.h"
+#include "snapshot.h"
 
 /* Most VMAs walked in one hold of the mmap lock. */
 #define COWSTAT_WALK_VMAS	256
@@ -83,7 +83,7 @@ static void cowstat_add_tally(const struct cowstat_walk *w, struct cowstat_tally
  * Classify the ptes of [addr, end), inside one pte table; call with its pte lock held.
  *
  * An anonymous page mapped once in the whole system (mapcount 1) is the member's alone: it
- * is counted as exclusive, and snapshot.c counts it as a distinct frame of its own (and in
+ * is counted as exclusive, and share.c counts it as a distinct frame of its own (and in
  * the matrix diagonal), with nothing to compare. Only the pages mapped more often go into
  * the member's slot for their address, to be grouped with the other members' mappings.
  * Everything per pte stays in locals: the counts are added once per table, the slot bits

@@ -7,17 +7,20 @@
  */
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/pid.h>
 #include <linux/rculist.h>
 #include <linux/sched/task.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 
+#include "command.h"
 #include "cowstat.h"
 
 struct cowstat_watch {
 	struct list_head node;		/* in cowstat_watches */
 	struct rcu_head rcu;
-	pid_t tgid;
+	pid_t tgid;			/* in the initial pid namespace, as in its record */
+	struct pid *pid;		/* the same process, for commands in other namespaces */
 	u64 start_ns;			/* of the process, as in its record */
 	unsigned long start, end;	/* [start, end) */
 	atomic_long_t count[COWSTAT_NR_CLASSES];
@@ -64,6 +67,7 @@ int cowstat_watch_add(pid_t pid, unsigned long start, unsigned long len)
 		goto out_put;
 	}
 	w->tgid = task->tgid;
+	w->pid = get_task_pid(task, PIDTYPE_TGID);
 	w->start_ns = cowstat_task_start_ns(task);
 	w->start = start;
 	w->end = start + len;
@@ -84,6 +88,8 @@ int cowstat_watch_add(pid_t pid, unsigned long start, unsigned long len)
 	w = NULL;
 out_unlock:
 	mutex_unlock(&cowstat_watch_mutex);
+	if (w)
+		put_pid(w->pid);
 	kfree(w);
 out_put:
 	put_task_struct(task);
@@ -95,10 +101,15 @@ static void cowstat_watch_unlink(struct cowstat_watch *w)
 	lockdep_assert_held(&cowstat_watch_mutex);
 	list_del_rcu(&w->node);
 	WRITE_ONCE(cowstat_nr_watches, cowstat_nr_watches - 1);
+	/* The fault path reads tgid, never pid: pid can go before the grace period ends. */
+	put_pid(w->pid);
 	kfree_rcu(w, rcu);
 }
 
-/* Remove the watch of @pid at @start (the newest process with that pid if several). */
+/*
+ * Remove the watch of @pid (in the writer's pid namespace, also once the process has exited)
+ * at @start: the newest process with that pid if several.
+ */
 int cowstat_watch_del(pid_t pid, unsigned long start)
 {
 	struct cowstat_watch *w, *found = NULL;
@@ -106,7 +117,7 @@ int cowstat_watch_del(pid_t pid, unsigned long start)
 
 	mutex_lock(&cowstat_watch_mutex);
 	list_for_each_entry(w, &cowstat_watches, node)
-		if (w->tgid == pid && w->start == start &&
+		if (pid_vnr(w->pid) == pid && w->start == start &&
 		    (!found || w->start_ns > found->start_ns))
 			found = w;
 	if (found) {
@@ -139,18 +150,23 @@ void cowstat_watch_reset(void)
 	mutex_unlock(&cowstat_watch_mutex);
 }
 
-/* The "watch" commands that recreate the current watches, for reading the control file. */
+/*
+ * The "watch" commands that recreate the current watches, for reading the control file: pids
+ * in the reader's pid namespace, as commands read them.
+ */
 void cowstat_watch_show_commands(struct seq_file *m)
 {
 	struct cowstat_watch *w;
 
 	mutex_lock(&cowstat_watch_mutex);
 	list_for_each_entry(w, &cowstat_watches, node)
-		seq_printf(m, "watch %d 0x%lx 0x%lx\n", w->tgid, w->start, w->end - w->start);
+		seq_printf(m, "watch %d 0x%lx 0x%lx\n", pid_vnr(w->pid), w->start,
+			   w->end - w->start);
 	mutex_unlock(&cowstat_watch_mutex);
 }
 
-static int watches_show(struct seq_file *m, void *v)
+/* The watches file (its fops: debugfs.c). */
+int cowstat_watches_show(struct seq_file *m, void *v)
 {
 	static const char * const names[] = COWSTAT_CLASS_NAMES;
 	struct cowstat_watch *w;
@@ -172,19 +188,6 @@ static int watches_show(struct seq_file *m, void *v)
 	mutex_unlock(&cowstat_watch_mutex);
 	return 0;
 }
-
-static int watches_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, watches_show, NULL);
-}
-
-const struct file_operations cowstat_watches_fops = {
-	.owner = THIS_MODULE,
-	.open = watches_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-};
 
 /* After the probes are gone: free every watch (kfree_rcu ones too). */
 void cowstat_watch_exit(void)
