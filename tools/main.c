@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "format.h"
-#include "module.h"
+#include "modfiles.h"
 #include "tool.h"
 
 const char *cowstat_prog = "cowstat";

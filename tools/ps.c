@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "module.h"
+#include "modfiles.h"
 #include "report.h"
 
 static void ps_help(FILE *f)
@@ -53,7 +53,7 @@ int cowstat_cmd_ps(int argc, char **argv)
 		cowstat_json_init(&j, stdout);
 		cowstat_json_open(&j, NULL, '{');
 		cowstat_json_i64(&j, "interface_version", COWSTAT_IF_VERSION);
-		cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
+		cowstat_json_u64(&j, "page_size", cowstat_page_size());
 		cowstat_json_open(&j, "processes", '[');
 		for (i = 0; i < n; i++)
 			cowstat_json_proc(&j, NULL, sel[i], 0);

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "module.h"
+#include "modfiles.h"
 #include "spawn.h"
 #include "report.h"
 
@@ -114,7 +114,7 @@ static void take_sample(int root, struct samples *s, const struct cowstat_share_
 		if (!fam[i]->exited)
 			pids[live++] = fam[i]->pid;
 	first = first_fork_ns(fam, n);
-	if (live && !be->snapshot(pids, live, 0, &share, err)) {
+	if (live && !cowstat_share_snapshot(be, pids, live, 0, &share, err)) {
 		for (i = 0; i < live; i++)
 			sm.procs += !share.procs[i].gone && share.procs[i].total.mapped;
 		sm.mapped = share.total.mapped;
@@ -123,7 +123,7 @@ static void take_sample(int root, struct samples *s, const struct cowstat_share_
 		s->have_frames = share.have_frames;
 		s->backend = share.backend;
 		s->method = share.method;
-		be->release(&share);
+		cowstat_share_release(&share);
 		if (first) {
 			u64 t = cowstat_now_ns();
 
@@ -303,7 +303,7 @@ static void json_report(FILE *f, char **cmd, int status, u64 elapsed, long inter
 	}
 	cowstat_json_u64(&j, "elapsed_ns", elapsed);
 	cowstat_json_i64(&j, "interval_ms", interval_ms);
-	cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
+	cowstat_json_u64(&j, "page_size", cowstat_page_size());
 	cowstat_json_open(&j, "processes", '[');
 	for (i = 0; i < n; i++) {
 		cowstat_json_proc(&j, NULL, fam[i], 1);

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "module.h"
+#include "modfiles.h"
 #include "report.h"
 
 static atomic_int stop;
@@ -191,7 +191,7 @@ static void json_rows(struct row *rows, size_t n, double dt, u64 t)
 	cowstat_json_open(&j, NULL, '{');
 	cowstat_json_u64(&j, "time_ns", t);
 	cowstat_json_double(&j, "interval_s", dt);
-	cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
+	cowstat_json_u64(&j, "page_size", cowstat_page_size());
 	cowstat_json_open(&j, "processes", '[');
 	for (i = 0; i < n; i++) {
 		cowstat_json_open(&j, NULL, '{');

@@ -549,7 +549,7 @@ static void json_report(FILE *f, struct tracer *t, struct loc *all, size_t nall,
 	}
 	cowstat_json_init(&j, f);
 	cowstat_json_open(&j, NULL, '{');
-	cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
+	cowstat_json_u64(&j, "page_size", cowstat_page_size());
 	cowstat_json_u64(&j, "events", t->events);
 	cowstat_json_u64(&j, "events_dropped", lost);
 	cowstat_json_counts(&j, "faults", count);

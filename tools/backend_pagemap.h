@@ -6,12 +6,12 @@
  * is the zero page. Without root, page frame numbers read as 0: bit 56 ("exclusively mapped")
  * tells shared from exclusive, and distinct frames, saved, pairs and zero pages are unknown.
  */
-#ifndef _COWSTAT_PAGEMAP_H
-#define _COWSTAT_PAGEMAP_H
+#ifndef _COWSTAT_BACKEND_PAGEMAP_H
+#define _COWSTAT_BACKEND_PAGEMAP_H
 
 #include "backend.h"
 
 /* Region class of a /proc/PID/maps line's path ("" for anonymous), as the module names it. */
 int cowstat_pagemap_region(const char *path);
 
-#endif /* _COWSTAT_PAGEMAP_H */
+#endif /* _COWSTAT_BACKEND_PAGEMAP_H */

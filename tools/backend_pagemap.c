@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pagemap.h"
+#include "backend_pagemap.h"
 #include "proc.h"
 #include "tool.h"
 
@@ -143,7 +143,9 @@ static int account(struct pm_ctx *c, u64 e, int anon_vma, struct cowstat_share_c
 static int scan_vma(struct pm_ctx *c, int pm, u64 start, u64 end, int anon_vma,
 		    struct cowstat_share_counts *r, struct frames *f)
 {
-	u64 buf[PM_BATCH], page = start / COWSTAT_PAGE_SIZE, last = end / COWSTAT_PAGE_SIZE;
+	/* pagemap has one entry per page of this kernel. */
+	u64 psize = (u64)sysconf(_SC_PAGESIZE);
+	u64 buf[PM_BATCH], page = start / psize, last = end / psize;
 
 	while (page < last) {
 		size_t want = last - page > PM_BATCH ? PM_BATCH : last - page, i;
@@ -359,42 +361,9 @@ out:
 	return ret;
 }
 
-static void pm_release(struct cowstat_share *s)
-{
-	free(s->procs);
-	free(s->pairs);
-	memset(s, 0, sizeof(*s));
-}
-
 const struct cowstat_share_backend cowstat_pagemap_backend = {
 	.name = "pagemap",
 	.available = pm_available,
 	.limits = pm_limits,
 	.snapshot = pm_snapshot,
-	.release = pm_release,
 };
-
-const struct cowstat_share_backend *cowstat_share_backend_select(void)
-{
-	static const struct cowstat_share_backend * const order[] = {
-		&cowstat_module_backend,
-		&cowstat_pagemap_backend,
-	};
-	const char *want = getenv("COWSTAT_BACKEND");
-	char why[COWSTAT_ERR_MAX];
-	size_t i;
-
-	for (i = 0; want && *want && i < ARRAY_SIZE(order); i++) {
-		if (strcmp(want, order[i]->name))
-			continue;
-		if (order[i]->available(why))
-			cowstat_fatal("backend %s unavailable: %s", want, why);
-		return order[i];
-	}
-	if (want && *want)
-		cowstat_fatal("COWSTAT_BACKEND=%s: no such backend (module, pagemap)", want);
-	for (i = 0; i < ARRAY_SIZE(order); i++)
-		if (!order[i]->available(why))
-			return order[i];
-	cowstat_fatal("no way to measure sharing: %s", why);
-}

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "module.h"
+#include "modfiles.h"
 #include "tool.h"
 
 #define LOAD_HINT "load it as root with 'insmod build/$(uname -r)/cowstat.ko' (built by 'make')"

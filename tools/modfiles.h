@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Access to cowstat.ko: is it there, is it ours, read its tables, send it commands. */
-#ifndef _COWSTAT_MODULE_H
-#define _COWSTAT_MODULE_H
+#ifndef _COWSTAT_MODFILES_H
+#define _COWSTAT_MODFILES_H
 
 #include "parse.h"
 
@@ -28,4 +28,4 @@ struct cowstat_proc *cowstat_procs_find(struct cowstat_procs *p, int pid);
  */
 size_t cowstat_procs_family(struct cowstat_procs *p, int root, struct cowstat_proc **out);
 
-#endif /* _COWSTAT_MODULE_H */
+#endif /* _COWSTAT_MODFILES_H */
