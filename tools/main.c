@@ -48,25 +48,30 @@ void cowstat_usage_error(const char *fmt, ...)
 
 enum { OPT_JSON = 256, OPT_BYTES, OPT_PAGES };
 
-int cowstat_getopt(int argc, char **argv, const char *shortopts, void (*help)(FILE *f))
+#define COMMON_OPTS	4
+#define MAX_OPTS	16
+
+int cowstat_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		   void (*help)(FILE *f))
 {
-	static const struct option opts[] = {
+	static const struct option common[COMMON_OPTS] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "bytes", no_argument, NULL, OPT_BYTES },
 		{ "pages", no_argument, NULL, OPT_PAGES },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "delay", required_argument, NULL, 'd' },
-		{ "iterations", required_argument, NULL, 'n' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "tree", required_argument, NULL, 't' },
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
 	};
+	static struct option opts[MAX_OPTS + 1];
+	int in_order = shortopts[0] == '+';
 	char so[64];
+	size_t n = 0;
 	int c;
 
-	snprintf(so, sizeof(so), "+h%s", shortopts);
+	memcpy(opts, common, sizeof(common));
+	for (n = COMMON_OPTS; longopts && longopts[n - COMMON_OPTS].name && n < MAX_OPTS; n++)
+		opts[n] = longopts[n - COMMON_OPTS];
+	memset(&opts[n], 0, sizeof(opts[n]));
+	/* A command run by the subcommand (after its options) keeps its own options. */
+	snprintf(so, sizeof(so), "%sh%s", in_order ? "+" : "", shortopts + in_order);
 	for (;;) {
 		c = getopt_long(argc, argv, so, opts, NULL);
 		switch (c) {
@@ -86,9 +91,6 @@ int cowstat_getopt(int argc, char **argv, const char *shortopts, void (*help)(FI
 			help(stderr);
 			exit(2);
 		default:
-			if (c > 0 && c < 256 && !strchr(shortopts, c))
-				cowstat_usage_error("option -%c does not apply to '%s'", c,
-						    argv[0]);
 			return c;
 		}
 	}
@@ -156,7 +158,7 @@ int cowstat_cmd_version(int argc, char **argv)
 	char *buf = NULL;
 	long ifver = -1;
 
-	if (cowstat_getopt(argc, argv, "", version_help) != -1 || optind != argc)
+	if (cowstat_getopt(argc, argv, "", NULL, version_help) != -1 || optind != argc)
 		cowstat_usage_error("version takes no arguments");
 	if (!cowstat_opts.json) {
 		printf("cowstat tool %s (interface %d)\n", COWSTAT_VERSION, COWSTAT_IF_VERSION);

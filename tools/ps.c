@@ -26,7 +26,13 @@ int cowstat_cmd_ps(int argc, char **argv)
 	int c, pid = 0, tree = 0;
 	size_t i, n = 0;
 
-	while ((c = cowstat_getopt(argc, argv, "p:t:", ps_help)) != -1) {
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "tree", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = cowstat_getopt(argc, argv, "p:t:", opts, ps_help)) != -1) {
 		pid = cowstat_arg_pid(optarg);
 		tree = c == 't';
 	}

@@ -358,7 +358,13 @@ int cowstat_cmd_run(int argc, char **argv)
 	pid_t pid;
 	size_t n;
 
-	while ((c = cowstat_getopt(argc, argv, "i:o:", run_help)) != -1) {
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = cowstat_getopt(argc, argv, "+i:o:", opts, run_help)) != -1) {
 		if (c == 'i')
 			interval_ms = cowstat_arg_long("-i", optarg, 10, 3600000);
 		else

@@ -92,7 +92,7 @@ int cowstat_cmd_show(int argc, char **argv)
 	struct cowstat_pstat st;
 	int pid, have_share = 0, r;
 
-	if (cowstat_getopt(argc, argv, "", show_help) != -1)
+	if (cowstat_getopt(argc, argv, "", NULL, show_help) != -1)
 		cowstat_usage_error("show: unknown option");
 	if (optind + 1 != argc)
 		cowstat_usage_error("show: expected one PID (see '%s show -h')", cowstat_prog);

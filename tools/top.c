@@ -231,7 +231,15 @@ int cowstat_cmd_top(int argc, char **argv)
 	double delay = 1;
 	u64 t_prev, t_cur;
 
-	while ((c = cowstat_getopt(argc, argv, "d:n:p:t:", top_help)) != -1) {
+	static const struct option opts[] = {
+		{ "delay", required_argument, NULL, 'd' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "tree", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = cowstat_getopt(argc, argv, "d:n:p:t:", opts, top_help)) != -1) {
 		if (c == 'd')
 			delay = arg_secs(optarg);
 		else if (c == 'n')

@@ -606,7 +606,15 @@ int cowstat_cmd_trace(int argc, char **argv)
 	FILE *out;
 	u64 deadline = 0;
 
-	while ((c = cowstat_getopt(argc, argv, "p:t:qd:b:n:o:", trace_help)) != -1) {
+	/* -d is a duration and -n a count of locations here: not top's --delay, --iterations. */
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "tree", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = cowstat_getopt(argc, argv, "+p:t:qd:b:n:o:", opts, trace_help)) != -1) {
 		switch (c) {
 		case 'p':
 			pid = cowstat_arg_pid(optarg);

@@ -163,7 +163,7 @@ int cowstat_cmd_tree(int argc, char **argv)
 	const char *limits;
 	int pid, n, *depth, *pids, i;
 
-	if (cowstat_getopt(argc, argv, "", tree_help) != -1)
+	if (cowstat_getopt(argc, argv, "", NULL, tree_help) != -1)
 		cowstat_usage_error("tree: unknown option");
 	if (optind + 1 != argc)
 		cowstat_usage_error("tree: expected one PID (see '%s tree -h')", cowstat_prog);

@@ -403,6 +403,57 @@ TEST(usage_errors_exit_2)
 	}
 }
 
+/* Options may follow operands (tree PID --json), as they precede them. */
+TEST(options_after_operands)
+{
+	char pid[16];
+	struct result r;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	run(&r, (char *const[]){ "cowstat", "tree", pid, "--json", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
+	run(&r, (char *const[]){ "cowstat", "show", pid, "--pages", "--json", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
+	fake_module();
+	run(&r, (char *const[]){ "cowstat", "ps", "-p", "239", "--json", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
+	no_fake_module();
+	/* After run's or trace's command, options are the command's. */
+	run(&r, (char *const[]){ "cowstat", "tree", pid, "--", "--json", NULL });
+	EXPECT_EQ(2, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "expected one PID")) TH_LOG("%s", r.err);
+}
+
+/* Each command takes its own options only: trace's -d and -n are not top's --delay, -n. */
+TEST(per_command_options)
+{
+	static const char *const refused[][4] = {
+		{ "trace", "--delay", "5", NULL }, { "trace", "--iterations", "3", NULL },
+		{ "ps", "--delay", "1", NULL }, { "run", "--pid", "1", NULL },
+		{ "tree", "--tree", "1", NULL }, { "version", "--output", "x", NULL },
+		{ "top", "--interval", "1", NULL }, { "show", "--iterations", "1", NULL },
+	};
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		char *argv[6] = { "cowstat" };
+
+		memcpy(argv + 1, refused[i], sizeof(refused[i]));
+		run(&r, argv);
+		EXPECT_EQ(2, r.status) TH_LOG("case %zu: %s", i, r.err);
+		EXPECT_NE(NULL, strstr(r.err, "unrecognized option")) TH_LOG("case %zu: %s", i,
+									   r.err);
+	}
+	/* top's own --delay is still parsed as seconds. */
+	run(&r, (char *const[]){ "cowstat", "top", "--delay", "0", NULL });
+	EXPECT_EQ(2, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "expected seconds")) TH_LOG("%s", r.err);
+}
+
 TEST(every_command_has_help_with_examples)
 {
 	static const char *const cmds[] = { "run", "top", "tree", "show", "ps", "version" };
