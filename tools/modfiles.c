@@ -87,14 +87,40 @@ void cowstat_module_procs(struct cowstat_procs *out, int with_regions)
 	free(rg.v);
 }
 
-void cowstat_module_summary(struct cowstat_summary *out)
+void cowstat_module_warn_health(void)
 {
-	char err[COWSTAT_ERR_MAX];
-	char *buf = read_or_die(COWSTAT_FILE_SUMMARY);
+	char err[COWSTAT_ERR_MAX], line[256], *buf;
+	struct cowstat_summary s;
+	const struct {
+		const u64 *v;
+		const char *what;
+	} items[] = {
+		{ &s.missed, "probe hits missed (faults not counted)" },
+		{ &s.procs_nomem, "records not allocated" },
+		{ &s.faults_unattributed, "faults in no process" },
+		{ &s.procs_dropped, "records of ended processes dropped" },
+	};
+	int len = 0, r;
+	size_t i;
 
-	if (cowstat_parse_summary(buf, out, err))
-		cowstat_fatal("malformed module output: %s", err);
-	free(buf);
+	if (!cowstat_module_usable(err))
+		return;
+	r = cowstat_read_file(COWSTAT_FILE_SUMMARY, &buf, err);
+	if (!r) {
+		r = cowstat_parse_summary(buf, &s, err);
+		free(buf);
+	}
+	if (r) {
+		fprintf(stderr, "%s: warning: module summary unreadable: %s\n", cowstat_prog, err);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(items); i++)
+		if (*items[i].v)
+			len += snprintf(line + len, sizeof(line) - len, "%s%llu %s",
+					len ? ", " : "", (unsigned long long)*items[i].v,
+					items[i].what);
+	if (len)
+		fprintf(stderr, "%s: warning: module summary: %s\n", cowstat_prog, line);
 }
 
 int cowstat_module_control(const char *fmt, ...)

@@ -14,8 +14,14 @@ int cowstat_module_usable(char *why);
 void cowstat_module_require(void);
 /* Read procs (and regions, attached) or exit with one line. */
 void cowstat_module_procs(struct cowstat_procs *out, int with_regions);
-/* Read summary or exit with one line. */
-void cowstat_module_summary(struct cowstat_summary *out);
+/*
+ * The module's health from its summary: when a count is low or incomplete for a reason the
+ * module knows (missed probe hits, records that could not be allocated, faults counted in no
+ * process, exited records dropped), one line on stderr saying so; nothing when all are 0 or
+ * the module is not usable. A summary that cannot be read is that one line too, not an
+ * error: the command's own output is complete.
+ */
+void cowstat_module_warn_health(void);
 /* Send one control command; 0 or -errno. */
 __printf(1, 2) int cowstat_module_control(const char *fmt, ...);
 

@@ -396,9 +396,11 @@ int cowstat_parse_summary(const char *buf, struct cowstat_summary *out, char *er
 		{ "procs_dropped", offsetof(struct cowstat_summary, procs_dropped) },
 		{ "procs_nomem", offsetof(struct cowstat_summary, procs_nomem) },
 		{ "faults_unattributed", offsetof(struct cowstat_summary, faults_unattributed) },
+		/* Printed by older modules only: not required. */
 		{ "faults_retried", offsetof(struct cowstat_summary, faults_retried) },
 	};
 	unsigned int seen = 0, all = (1u << (COWSTAT_NR_CLASSES + ARRAY_SIZE(keys) + 1)) - 1;
+	const unsigned int optional = 1u << (COWSTAT_NR_CLASSES + ARRAY_SIZE(keys) - 1);
 	struct lines l = { buf, 0 };
 	const char *s, *e;
 	struct tokens t;
@@ -442,7 +444,7 @@ int cowstat_parse_summary(const char *buf, struct cowstat_summary *out, char *er
 	}
 	if (r < 0)
 		return fail(err, "summary: line %d: truncated (no newline)", l.no + 1);
-	if (seen != all)
+	if ((seen | optional) != all)
 		return fail(err, "summary: incomplete (a counter is missing)");
 	return 0;
 bad:

@@ -71,5 +71,6 @@ int cowstat_cmd_ps(int argc, char **argv)
 	}
 	free(sel);
 	cowstat_procs_free(&procs);
+	cowstat_module_warn_health();
 	return 0;
 }

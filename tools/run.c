@@ -420,6 +420,7 @@ int cowstat_cmd_run(int argc, char **argv)
 	if (!fam)
 		cowstat_fatal("out of memory");
 	n = cowstat_procs_family(&procs, pid, fam);
+	cowstat_module_warn_health();
 	if (cowstat_opts.json)
 		json_report(rf, cmd, status, elapsed, interval_ms, fam, n, &samples);
 	else

@@ -317,5 +317,6 @@ int cowstat_cmd_top(int argc, char **argv)
 	}
 	cowstat_procs_free(&prev);
 	restore_tty();
+	cowstat_module_warn_health();
 	return 0;
 }

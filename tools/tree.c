@@ -198,5 +198,6 @@ int cowstat_cmd_tree(int argc, char **argv)
 	free(pids);
 	free(fam);
 	free(depth);
+	cowstat_module_warn_health();
 	return 0;
 }

@@ -403,6 +403,52 @@ TEST(usage_errors_exit_2)
 	}
 }
 
+/* The module's summary: nothing on stderr when it is all 0, one warning line when not. */
+TEST(module_health_warned)
+{
+	static const char sick[] =
+		"# cowstat summary v3\n"
+		"copy 174\nreuse 227\nzero 1\nfile 12\nthp_reuse 0\nthp_split 0\nthp_zero 0\n"
+		"unshare 0\nksm 0\nshared 0\nother 0\ncopied_bytes 761856\nprocs_live 2\n"
+		"procs_exited 1\nprocs_dropped 4\nprocs_nomem 1\nfaults_unattributed 5\n"
+		"procs_percpu 0\nhash_buckets 1024\nrecord_bytes 256\nscope_pid 0\n"
+		"probe_do_wp_page 1\nmissed_do_wp_page 2\nmissed_finish_fault 1\n";
+	char pid[16], *const warn = "cowstat: warning: module summary: 3 probe hits missed";
+	struct result r;
+	int i;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	fake_module();
+	run(&r, (char *const[]){ "cowstat", "ps", NULL });
+	EXPECT_EQ(0, r.status);
+	EXPECT_STREQ("", r.err);
+	put("summary", sick, strlen(sick));
+	for (i = 0; i < 4; i++) {
+		if (i == 0)
+			run(&r, (char *const[]){ "cowstat", "ps", "--json", NULL });
+		else if (i == 1)
+			run(&r, (char *const[]){ "cowstat", "top", "--json", "-d", "0.05", NULL });
+		else if (i == 2)
+			run(&r, (char *const[]){ "cowstat", "tree", "--json", pid, NULL });
+		else
+			run(&r, (char *const[]){ "cowstat", "run", "-o", "/dev/null", "--", "true",
+				NULL });
+		EXPECT_EQ(0, r.status) TH_LOG("case %d: %s", i, r.err);
+		EXPECT_EQ(0, i == 3 ? 0 : json_valid(r.out)) TH_LOG("case %d: %s", i, r.out);
+		EXPECT_EQ(1, lines(r.err)) TH_LOG("case %d: %s", i, r.err);
+		EXPECT_NE(NULL, strstr(r.err, warn)) TH_LOG("case %d: %s", i, r.err);
+		EXPECT_NE(NULL, strstr(r.err, "1 records not allocated, 5 faults in no process, "
+				       "4 records of ended processes dropped\n"))
+			TH_LOG("case %d: %s", i, r.err);
+	}
+	put("summary", "# cowstat summary v3\ncopy 1\n", 26);
+	run(&r, (char *const[]){ "cowstat", "ps", NULL });
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(1, lines(r.err)) TH_LOG("%s", r.err);
+	EXPECT_NE(NULL, strstr(r.err, "warning: module summary unreadable")) TH_LOG("%s", r.err);
+	no_fake_module();
+}
+
 /* Options may follow operands (tree PID --json), as they precede them. */
 TEST(options_after_operands)
 {
