@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "family.h"
 #include "modfiles.h"
 #include "tool.h"
 
@@ -158,28 +159,27 @@ struct cowstat_proc *cowstat_procs_find(struct cowstat_procs *p, int pid)
 	return best;
 }
 
-size_t cowstat_procs_family(struct cowstat_procs *p, int root, struct cowstat_proc **out)
+size_t cowstat_module_family(struct cowstat_procs *p, int root, struct cowstat_proc **out)
 {
 	struct cowstat_proc *r = cowstat_procs_find(p, root);
-	size_t n = 0, i, k, before;
+	struct cowstat_family_node *nodes;
+	size_t n, i, *idx;
 
 	if (!r)
 		return 0;
-	out[n++] = r;
-	do {
-		before = n;
-		for (i = 0; i < p->n; i++) {
-			struct cowstat_proc *c = &p->v[i];
-			int in = 0, parent = 0;
-
-			for (k = 0; k < n; k++) {
-				in |= out[k] == c;
-				parent |= out[k]->pid == c->ppid && c != out[k] &&
-					  c->start_ns >= out[k]->start_ns;
-			}
-			if (!in && parent)
-				out[n++] = c;
-		}
-	} while (n != before);
+	nodes = calloc(p->n, sizeof(*nodes));
+	idx = calloc(p->n, sizeof(*idx));
+	if (!nodes || !idx)
+		cowstat_fatal("out of memory");
+	for (i = 0; i < p->n; i++) {
+		nodes[i].pid = p->v[i].pid;
+		nodes[i].ppid = p->v[i].ppid;
+		nodes[i].start_ns = p->v[i].start_ns;
+	}
+	n = cowstat_family(nodes, p->n, r - p->v, idx, NULL);
+	for (i = 0; i < n; i++)
+		out[i] = &p->v[idx[i]];
+	free(nodes);
+	free(idx);
 	return n;
 }

@@ -29,9 +29,10 @@ __printf(1, 2) int cowstat_module_control(const char *fmt, ...);
 struct cowstat_proc *cowstat_procs_find(struct cowstat_procs *p, int pid);
 
 /*
- * The records of root (its newest) and of its descendants, by ppid links, each started after
- * its parent (so that reused pids do not join). Fills out[] (pointers into p), returns n.
+ * The records of root (its newest) and of its descendants, by ppid links, each started at or
+ * after its parent (so that reused pids do not join), in cowstat_family()'s order: the root
+ * first, depth first, siblings in start order. Fills out[] (pointers into p), returns n.
  */
-size_t cowstat_procs_family(struct cowstat_procs *p, int root, struct cowstat_proc **out);
+size_t cowstat_module_family(struct cowstat_procs *p, int root, struct cowstat_proc **out);
 
 #endif /* _COWSTAT_MODFILES_H */

@@ -44,7 +44,7 @@ int cowstat_cmd_ps(int argc, char **argv)
 	if (!sel)
 		cowstat_fatal("out of memory");
 	if (tree) {
-		n = cowstat_procs_family(&procs, pid, sel);
+		n = cowstat_module_family(&procs, pid, sel);
 	} else {
 		for (i = 0; i < procs.n; i++)
 			if (!pid || procs.v[i].pid == pid)

@@ -7,6 +7,14 @@
 #include "format.h"
 
 /*
+ * COW breaks: the faults that copy a page (cowstat_class_copies() of include/cowstat.h:
+ * copy, file, unshare, ksm) or allocate one (zero). top ranks processes by them.
+ */
+int cowstat_class_breaks(int c);
+/* The breaks among count[COWSTAT_NR_CLASSES]. */
+u64 cowstat_count_breaks(const u64 *count);
+
+/*
  * The counter table of procs[0..n) (pointers, in the order given). Class columns that are
  * zero in every row are left out and named in a footnote.
  */

@@ -109,7 +109,7 @@ static void take_sample(int root, struct samples *s, const struct cowstat_share_
 	pids = calloc(procs.n + 1, sizeof(*pids));
 	if (!fam || !pids)
 		cowstat_fatal("out of memory");
-	n = cowstat_procs_family(&procs, root, fam);
+	n = cowstat_module_family(&procs, root, fam);
 	for (i = 0; i < n; i++)
 		if (!fam[i]->exited)
 			pids[live++] = fam[i]->pid;
@@ -419,7 +419,7 @@ int cowstat_cmd_run(int argc, char **argv)
 	fam = calloc(procs.n + 1, sizeof(*fam));
 	if (!fam)
 		cowstat_fatal("out of memory");
-	n = cowstat_procs_family(&procs, pid, fam);
+	n = cowstat_module_family(&procs, pid, fam);
 	cowstat_module_warn_health();
 	if (cowstat_opts.json)
 		json_report(rf, cmd, status, elapsed, interval_ms, fam, n, &samples);

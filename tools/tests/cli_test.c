@@ -449,6 +449,59 @@ TEST(module_health_warned)
 	no_fake_module();
 }
 
+/*
+ * A family of module records: descendants by ppid, each started at or after its parent; the
+ * root first, then depth first, siblings in start order.
+ */
+TEST(family_rule_and_order)
+{
+	static const char procs[] =
+		"# cowstat procs v3\n"
+		"pid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
+		"101 1 old exited 1 0 3 0 0 0 0 0 0 0 0 0 0 0 0\n"	/* an earlier 101 */
+		"105 101 oldkid exited 2 0 3 0 0 0 0 0 0 0 0 0 0 0 0\n"	/* its child */
+		"104 100 before live 5 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"	/* before 100 */
+		"100 1 root live 10 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		"102 100 second live 15 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		"101 100 first live 20 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		"106 102 grand live 25 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		"103 101 grand2 live 30 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+	const char *want[] = { "\n100 ", "\n102 ", "\n106 ", "\n101 ", "\n103 " };
+	struct result r;
+	const char *at;
+	char *big, cmd[512];
+	size_t i;
+	int n, len;
+
+	fake_module();
+	put("procs", procs, strlen(procs));
+	run(&r, (char *const[]){ "cowstat", "ps", "-t", "100", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	for (at = r.out, i = 0; i < ARRAY_SIZE(want); i++) {
+		at = strstr(at, want[i]);
+		ASSERT_NE(NULL, at) TH_LOG("%s not in order in:\n%s", want[i], r.out);
+	}
+	EXPECT_EQ(NULL, strstr(r.out, "\n104 ")) TH_LOG("%s", r.out);
+	EXPECT_EQ(NULL, strstr(r.out, "\n105 ")) TH_LOG("%s", r.out);
+	EXPECT_EQ(NULL, strstr(r.out, "old")) TH_LOG("%s", r.out);
+	/* A chain 30000 deep: every record found, the deepest last. */
+	big = malloc(30000 * 64 + 512);
+	ASSERT_NE(NULL, big);
+	len = sprintf(big, "# cowstat procs v3\npid ppid comm state start_ns fork_ns exit_ns "
+		      COLS " copied_bytes\n");
+	for (n = 0; n < 30000; n++)
+		len += sprintf(big + len, "%d %d p live %d 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+			       1000 + n, n ? 999 + n : 1, 100 + n);
+	put("procs", big, len);
+	free(big);
+	snprintf(cmd, sizeof(cmd), "%s ps --json -t 1000 | python3 -c 'import json, sys\n"
+		 "p = [x[\"pid\"] for x in json.load(sys.stdin)[\"processes\"]]\n"
+		 "assert p == list(range(1000, 31000)), (len(p), p[:3], p[-3:])'",
+		 getenv("COWSTAT") ? : "tools/cowstat");
+	EXPECT_EQ(0, system(cmd));
+	no_fake_module();
+}
+
 /* Options may follow operands (tree PID --json), as they precede them. */
 TEST(options_after_operands)
 {
