@@ -117,7 +117,8 @@ static int parse_pid(const char *s, size_t len, int *out)
 	return 0;
 }
 
-int cowstat_unescape(const char *src, size_t len, char *dst, size_t size)
+/* Decode the module's \ooo escapes into dst (NUL-terminated); -1 if malformed. */
+static int unescape(const char *src, size_t len, char *dst, size_t size)
 {
 	size_t i = 0, o = 0;
 
@@ -330,7 +331,7 @@ static int procs_row(const struct tokens *t, void *elem)
 
 	if (parse_pid(t->s[0], t->len[0], &p->pid) || !p->pid ||
 	    parse_pid(t->s[1], t->len[1], &p->ppid) ||
-	    cowstat_unescape(t->s[2], t->len[2], p->comm, sizeof(p->comm)))
+	    unescape(t->s[2], t->len[2], p->comm, sizeof(p->comm)))
 		return -1;
 	if (tok_is(t, 3, "exited"))
 		p->exited = 1;

@@ -99,9 +99,6 @@ void cowstat_snapshot_free(struct cowstat_snapshot *s);
 /* Copy the regions lines into the matching procs records (same pid and start_ns). */
 void cowstat_attach_regions(struct cowstat_procs *procs, const struct cowstat_regions *regions);
 
-/* Decode the module's \ooo escapes into dst (NUL-terminated); -1 if malformed. */
-int cowstat_unescape(const char *src, size_t len, char *dst, size_t size);
-
 /* The directory of the module's files: $COWSTAT_DEBUGFS or COWSTAT_DEBUGFS_DIR. */
 const char *cowstat_module_dir(void);
 

@@ -8,7 +8,7 @@
 
 #include "report.h"
 
-int cowstat_class_breaks(int c)
+static int class_breaks(int c)
 {
 	return cowstat_class_copies(c) || c == COWSTAT_ZERO;
 }
@@ -19,7 +19,7 @@ u64 cowstat_count_breaks(const u64 *count)
 	int c;
 
 	for (c = 0; c < COWSTAT_NR_CLASSES; c++)
-		if (cowstat_class_breaks(c))
+		if (class_breaks(c))
 			n += count[c];
 	return n;
 }
@@ -31,7 +31,7 @@ u64 cowstat_count_breaks(const u64 *count)
  */
 static int class_is_pages(int c)
 {
-	return cowstat_class_breaks(c) || c == COWSTAT_REUSE;
+	return class_breaks(c) || c == COWSTAT_REUSE;
 }
 
 static const char *upper(const char *s, char *buf, size_t size)

@@ -7,11 +7,10 @@
 #include "format.h"
 
 /*
- * COW breaks: the faults that copy a page (cowstat_class_copies() of include/cowstat.h:
- * copy, file, unshare, ksm) or allocate one (zero). top ranks processes by them.
+ * The COW breaks among count[COWSTAT_NR_CLASSES]: the faults that copy a page
+ * (cowstat_class_copies() of include/cowstat.h: copy, file, unshare, ksm) or allocate one
+ * (zero). top ranks processes by them.
  */
-int cowstat_class_breaks(int c);
-/* The breaks among count[COWSTAT_NR_CLASSES]. */
 u64 cowstat_count_breaks(const u64 *count);
 
 /*

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Declarations shared by the files of the cowstat command: global options, one-line errors,
- * and the subcommands. Each subcommand lives in its own file (run.c, top.c, tree.c, show.c,
- * ps.c, trace.c); main.c holds the table that dispatches to them.
+ * the command line (cli.c), and the subcommands. Each subcommand lives in its own file (run.c,
+ * top.c, tree.c, show.c, ps.c, trace.c, version.c); main.c holds the table that dispatches to
+ * them.
  */
 #ifndef _COWSTAT_TOOL_H
 #define _COWSTAT_TOOL_H

@@ -21,7 +21,11 @@
 #include <cowstat.h>
 
 struct result {
-	int status;		/* exit status, or -1 if killed by a signal */
+	/*
+	 * Exit status, or 128 + the signal that killed it: the convention of the shell (the
+	 * host tests in shell read $?), of selftests/gone_test.c and of cowstat run itself.
+	 */
+	int status;
 	char out[65536];
 	char err[4096];
 };
@@ -57,7 +61,7 @@ static void run_as(struct result *r, uid_t uid, char *const argv[])
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	slurp(out, r->out, sizeof(r->out));
 	slurp(err, r->err, sizeof(r->err));
 }
