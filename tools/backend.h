@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Sharing backends: who measures how much memory a set of processes still shares through
- * copy-on-write. show, tree and run only call through struct cowstat_share_backend, so a
- * backend reading the module's sharing snapshot can be added beside the pagemap one
- * (pagemap.c) and chosen first by cowstat_share_backend_select() when the module offers it.
+ * copy-on-write: the module's snapshot (backend_module.c) or /proc/PID/pagemap
+ * (backend_pagemap.c). show, tree and run choose one with cowstat_share_backend_select() and
+ * measure through cowstat_share_snapshot() (backend.c), which alone knows the order of the
+ * backends and falls back from one to the next.
  *
  * Every figure is in pages of COW memory: anonymous pages present in private mappings (the
  * pages a fork shares and a write copies). Swapped-out pages are not counted.
@@ -51,13 +52,16 @@ struct cowstat_share_backend {
 	/* One line naming the figures this backend cannot give here, or NULL. */
 	const char *(*limits)(void);
 	/*
-	 * Measure pids[0..n). A pid that is gone is marked gone, not an error. Returns 0, or -1
-	 * with a one-line reason in err (COWSTAT_ERR_MAX bytes).
+	 * Measure pids[0..n) into out (zeroed by the caller). A pid that is gone is marked gone,
+	 * not an error. Returns 0; COWSTAT_SHARE_NOT_COVERED, out left empty, when this backend
+	 * cannot measure exactly this set of processes (the next backend then does); or -1 with
+	 * a one-line reason in err (COWSTAT_ERR_MAX bytes).
 	 */
 	int (*snapshot)(const int *pids, size_t n, unsigned int flags,
 			struct cowstat_share *out, char *err);
-	void (*release)(struct cowstat_share *s);
 };
+
+#define COWSTAT_SHARE_NOT_COVERED	1
 
 extern const struct cowstat_share_backend cowstat_pagemap_backend;
 extern const struct cowstat_share_backend cowstat_module_backend;
@@ -67,5 +71,13 @@ extern const struct cowstat_share_backend cowstat_module_backend;
  * COWSTAT_BACKEND=module or =pagemap insists on one (the tests compare them).
  */
 const struct cowstat_share_backend *cowstat_share_backend_select(void);
+
+/*
+ * Measure pids[0..n) with be, or with the backends after it in the selector's order when be
+ * cannot cover them: 0, or -1 with err set. Release the result with cowstat_share_release().
+ */
+int cowstat_share_snapshot(const struct cowstat_share_backend *be, const int *pids, size_t n,
+			   unsigned int flags, struct cowstat_share *out, char *err);
+void cowstat_share_release(struct cowstat_share *s);
 
 #endif /* _COWSTAT_BACKEND_H */

@@ -6,8 +6,26 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "format.h"
+
+static u64 page_size;
+
+u64 cowstat_page_size(void)
+{
+	if (!page_size) {
+		long v = sysconf(_SC_PAGESIZE);
+
+		page_size = v > 0 ? (u64)v : 4096;
+	}
+	return page_size;
+}
+
+void cowstat_set_page_size(u64 bytes)
+{
+	page_size = bytes;
+}
 
 void cowstat_fmt_human(char *buf, size_t size, u64 bytes)
 {
@@ -38,10 +56,10 @@ void cowstat_fmt_pages(char *buf, size_t size, u64 pages, enum cowstat_unit unit
 		snprintf(buf, size, "%llu", (unsigned long long)pages);
 		break;
 	case COWSTAT_UNIT_BYTES:
-		snprintf(buf, size, "%llu", (unsigned long long)(pages * COWSTAT_PAGE_SIZE));
+		snprintf(buf, size, "%llu", (unsigned long long)(pages * cowstat_page_size()));
 		break;
 	default:
-		cowstat_fmt_human(h, sizeof(h), pages * COWSTAT_PAGE_SIZE);
+		cowstat_fmt_human(h, sizeof(h), pages * cowstat_page_size());
 		snprintf(buf, size, "%llu (%s)", (unsigned long long)pages, h);
 	}
 }
@@ -51,7 +69,7 @@ void cowstat_fmt_bytes(char *buf, size_t size, u64 bytes, enum cowstat_unit unit
 	if (unit == COWSTAT_UNIT_HUMAN)
 		cowstat_fmt_human(buf, size, bytes);
 	else if (unit == COWSTAT_UNIT_PAGES)
-		snprintf(buf, size, "%llu", (unsigned long long)(bytes / COWSTAT_PAGE_SIZE));
+		snprintf(buf, size, "%llu", (unsigned long long)(bytes / cowstat_page_size()));
 	else
 		snprintf(buf, size, "%llu", (unsigned long long)bytes);
 }

@@ -11,6 +11,14 @@
 #include "parse.h"
 #include "tool.h"
 
+/*
+ * The size of the pages every count is in: the page_size of the module's snapshot report once
+ * one was read (cowstat_set_page_size()), before that the running kernel's, which is the
+ * module's own.
+ */
+u64 cowstat_page_size(void);
+void cowstat_set_page_size(u64 bytes);
+
 /* Bytes in binary units, like ls -h: "0", "4.0K", "400K", "16M", "1.5G". */
 void cowstat_fmt_human(char *buf, size_t size, u64 bytes);
 /* A number of pages in the selected unit: "100 (400K)", "100" or "409600". */

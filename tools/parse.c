@@ -18,7 +18,8 @@
 const char * const cowstat_class_names[COWSTAT_NR_CLASSES] = COWSTAT_CLASS_NAMES;
 const char * const cowstat_region_names[COWSTAT_NR_REGIONS] = COWSTAT_REGION_NAMES;
 
-#define MAX_TOKENS	32
+/* A matrix line of the snapshot report is the longest: "matrix", a pid, 64 numbers. */
+#define MAX_TOKENS	(COWSTAT_SNAPSHOT_MATRIX_MAX + 2)
 #define MAX_LINE	4096
 
 struct tokens {
@@ -116,7 +117,8 @@ static int parse_pid(const char *s, size_t len, int *out)
 	return 0;
 }
 
-int cowstat_unescape(const char *src, size_t len, char *dst, size_t size)
+/* Decode the module's \ooo escapes into dst (NUL-terminated); -1 if malformed. */
+static int unescape(const char *src, size_t len, char *dst, size_t size)
 {
 	size_t i = 0, o = 0;
 
@@ -273,102 +275,114 @@ int cowstat_parse_version(const char *buf, char *modver, size_t modver_size, lon
 	return 0;
 }
 
-int cowstat_parse_procs(const char *buf, struct cowstat_procs *out, char *err)
+/*
+ * A table file: the header, the column line (lead, the class names, trail), then rows of nf
+ * fields, each turned into one elem-byte element of *v by row(), which returns -1 when the row
+ * is malformed.
+ */
+struct table {
+	const char *name, *lead, *trail;
+	int nf;
+	size_t elem;
+	int (*row)(const struct tokens *t, void *elem);
+};
+
+static int parse_table(const char *buf, const struct table *tb, void **v, size_t *n, char *err)
 {
-	const int nf = 7 + COWSTAT_NR_CLASSES + 1;
 	struct lines l = { buf, 0 };
 	size_t cap = 0;
 	const char *s, *e;
 	struct tokens t;
 	int r;
 
-	out->v = NULL;
-	out->n = 0;
-	if (check_header(&l, COWSTAT_FILE_PROCS, err) ||
-	    check_columns(&l, COWSTAT_FILE_PROCS, "pid ppid comm state start_ns fork_ns exit_ns",
-			  "copied_bytes", err))
+	*v = NULL;
+	*n = 0;
+	if (check_header(&l, tb->name, err) ||
+	    check_columns(&l, tb->name, tb->lead, tb->trail, err))
 		return -1;
 	while ((r = next_line(&l, &s, &e)) > 0) {
-		struct cowstat_proc *p;
-
-		if (split(s, e, &t) || t.n != nf)
-			goto bad;
-		if (grow((void **)&out->v, out->n, &cap, sizeof(*out->v)))
-			return fail(err, "procs: out of memory");
-		p = &out->v[out->n];
-		memset(p, 0, sizeof(*p));
-		if (parse_pid(t.s[0], t.len[0], &p->pid) || !p->pid ||
-		    parse_pid(t.s[1], t.len[1], &p->ppid) ||
-		    cowstat_unescape(t.s[2], t.len[2], p->comm, sizeof(p->comm)))
-			goto bad;
-		if (tok_is(&t, 3, "exited"))
-			p->exited = 1;
-		else if (!tok_is(&t, 3, "live"))
-			goto bad;
-		if (parse_u64(t.s[4], t.len[4], &p->start_ns) ||
-		    parse_u64(t.s[5], t.len[5], &p->fork_ns) ||
-		    parse_u64(t.s[6], t.len[6], &p->exit_ns) ||
-		    parse_counts(&t, 7, p->count) ||
-		    parse_u64(t.s[nf - 1], t.len[nf - 1], &p->copied_bytes))
-			goto bad;
-		out->n++;
+		if (split(s, e, &t) || t.n != tb->nf)
+			break;
+		if (grow(v, *n, &cap, tb->elem)) {
+			r = -2;
+			break;
+		}
+		memset((char *)*v + *n * tb->elem, 0, tb->elem);
+		if (tb->row(&t, (char *)*v + *n * tb->elem))
+			break;
+		++*n;
 	}
+	if (!r)
+		return 0;
+	free(*v);
+	*v = NULL;
+	*n = 0;
+	if (r == -2)
+		return fail(err, "%s: out of memory", tb->name);
 	if (r < 0)
-		goto bad_trunc;
-	return 0;
-bad_trunc:
-	cowstat_procs_free(out);
-	return fail(err, "procs: line %d: truncated (no newline)", l.no + 1);
-bad:
-	cowstat_procs_free(out);
-	return fail(err, "procs: line %d: malformed", l.no);
+		return fail(err, "%s: line %d: truncated (no newline)", tb->name, l.no + 1);
+	return fail(err, "%s: line %d: malformed", tb->name, l.no);
+}
+
+static int procs_row(const struct tokens *t, void *elem)
+{
+	struct cowstat_proc *p = elem;
+	const int nf = t->n;
+
+	if (parse_pid(t->s[0], t->len[0], &p->pid) || !p->pid ||
+	    parse_pid(t->s[1], t->len[1], &p->ppid) ||
+	    unescape(t->s[2], t->len[2], p->comm, sizeof(p->comm)))
+		return -1;
+	if (tok_is(t, 3, "exited"))
+		p->exited = 1;
+	else if (!tok_is(t, 3, "live"))
+		return -1;
+	return parse_u64(t->s[4], t->len[4], &p->start_ns) ||
+	       parse_u64(t->s[5], t->len[5], &p->fork_ns) ||
+	       parse_u64(t->s[6], t->len[6], &p->exit_ns) ||
+	       parse_counts(t, 7, p->count) ||
+	       parse_u64(t->s[nf - 1], t->len[nf - 1], &p->copied_bytes) ? -1 : 0;
+}
+
+int cowstat_parse_procs(const char *buf, struct cowstat_procs *out, char *err)
+{
+	static const struct table tb = {
+		COWSTAT_FILE_PROCS, "pid ppid comm state start_ns fork_ns exit_ns", "copied_bytes",
+		7 + COWSTAT_NR_CLASSES + 1, sizeof(struct cowstat_proc), procs_row,
+	};
+
+	return parse_table(buf, &tb, (void **)&out->v, &out->n, err);
+}
+
+static int region_index(const struct tokens *t, int i)
+{
+	int rg;
+
+	for (rg = 0; rg < COWSTAT_NR_REGIONS; rg++)
+		if (tok_is(t, i, cowstat_region_names[rg]))
+			return rg;
+	return -1;
+}
+
+static int regions_row(const struct tokens *t, void *elem)
+{
+	struct cowstat_region_line *p = elem;
+
+	if (parse_pid(t->s[0], t->len[0], &p->pid) || !p->pid ||
+	    parse_u64(t->s[1], t->len[1], &p->start_ns))
+		return -1;
+	p->region = region_index(t, 2);
+	return p->region < 0 || parse_counts(t, 3, p->count) ? -1 : 0;
 }
 
 int cowstat_parse_regions(const char *buf, struct cowstat_regions *out, char *err)
 {
-	const int nf = 3 + COWSTAT_NR_CLASSES;
-	struct lines l = { buf, 0 };
-	size_t cap = 0;
-	const char *s, *e;
-	struct tokens t;
-	int r, rg;
+	static const struct table tb = {
+		COWSTAT_FILE_REGIONS, "pid start_ns region", NULL,
+		3 + COWSTAT_NR_CLASSES, sizeof(struct cowstat_region_line), regions_row,
+	};
 
-	out->v = NULL;
-	out->n = 0;
-	if (check_header(&l, COWSTAT_FILE_REGIONS, err) ||
-	    check_columns(&l, COWSTAT_FILE_REGIONS, "pid start_ns region", NULL, err))
-		return -1;
-	while ((r = next_line(&l, &s, &e)) > 0) {
-		struct cowstat_region_line *p;
-
-		if (split(s, e, &t) || t.n != nf)
-			goto bad;
-		if (grow((void **)&out->v, out->n, &cap, sizeof(*out->v)))
-			return fail(err, "regions: out of memory");
-		p = &out->v[out->n];
-		if (parse_pid(t.s[0], t.len[0], &p->pid) || !p->pid ||
-		    parse_u64(t.s[1], t.len[1], &p->start_ns))
-			goto bad;
-		p->region = -1;
-		for (rg = 0; rg < COWSTAT_NR_REGIONS; rg++)
-			if (tok_is(&t, 2, cowstat_region_names[rg]))
-				p->region = rg;
-		if (p->region < 0 || parse_counts(&t, 3, p->count))
-			goto bad;
-		out->n++;
-	}
-	if (r < 0) {
-		free(out->v);
-		out->v = NULL;
-		out->n = 0;
-		return fail(err, "regions: line %d: truncated (no newline)", l.no + 1);
-	}
-	return 0;
-bad:
-	free(out->v);
-	out->v = NULL;
-	out->n = 0;
-	return fail(err, "regions: line %d: malformed", l.no);
+	return parse_table(buf, &tb, (void **)&out->v, &out->n, err);
 }
 
 int cowstat_parse_summary(const char *buf, struct cowstat_summary *out, char *err)
@@ -383,9 +397,11 @@ int cowstat_parse_summary(const char *buf, struct cowstat_summary *out, char *er
 		{ "procs_dropped", offsetof(struct cowstat_summary, procs_dropped) },
 		{ "procs_nomem", offsetof(struct cowstat_summary, procs_nomem) },
 		{ "faults_unattributed", offsetof(struct cowstat_summary, faults_unattributed) },
+		/* Printed by older modules only: not required. */
 		{ "faults_retried", offsetof(struct cowstat_summary, faults_retried) },
 	};
 	unsigned int seen = 0, all = (1u << (COWSTAT_NR_CLASSES + ARRAY_SIZE(keys) + 1)) - 1;
+	const unsigned int optional = 1u << (COWSTAT_NR_CLASSES + ARRAY_SIZE(keys) - 1);
 	struct lines l = { buf, 0 };
 	const char *s, *e;
 	struct tokens t;
@@ -429,51 +445,219 @@ int cowstat_parse_summary(const char *buf, struct cowstat_summary *out, char *er
 	}
 	if (r < 0)
 		return fail(err, "summary: line %d: truncated (no newline)", l.no + 1);
-	if (seen != all)
+	if ((seen | optional) != all)
 		return fail(err, "summary: incomplete (a counter is missing)");
 	return 0;
 bad:
 	return fail(err, "summary: line %d: malformed", l.no);
 }
 
-int cowstat_parse_watches(const char *buf, struct cowstat_watches *out, char *err)
+/* A hex address as the module prints it with %#lx: "0", or "0x" and lower-case hex digits. */
+static int parse_addr(const char *s, size_t len, u64 *out)
 {
-	const int nf = 4 + COWSTAT_NR_CLASSES;
-	struct lines l = { buf, 0 };
-	size_t cap = 0;
-	const char *s, *e;
-	struct tokens t;
-	int r;
-
-	out->v = NULL;
-	out->n = 0;
-	if (check_header(&l, COWSTAT_FILE_WATCHES, err) ||
-	    check_columns(&l, COWSTAT_FILE_WATCHES, "pid start_ns start_hex end_hex", NULL, err))
-		return -1;
-	while ((r = next_line(&l, &s, &e)) > 0) {
-		struct cowstat_watch *w;
-
-		if (split(s, e, &t) || t.n != nf)
-			goto bad;
-		if (grow((void **)&out->v, out->n, &cap, sizeof(*out->v)))
-			return fail(err, "watches: out of memory");
-		w = &out->v[out->n];
-		if (parse_pid(t.s[0], t.len[0], &w->pid) || !w->pid ||
-		    parse_u64(t.s[1], t.len[1], &w->start_ns) ||
-		    parse_hex(t.s[2], t.len[2], &w->start) ||
-		    parse_hex(t.s[3], t.len[3], &w->end) || w->end <= w->start ||
-		    parse_counts(&t, 4, w->count))
-			goto bad;
-		out->n++;
-	}
-	if (r >= 0)
+	if (len == 1 && s[0] == '0') {
+		*out = 0;
 		return 0;
-	l.no++;
+	}
+	if (len < 3 || s[0] != '0' || s[1] != 'x')
+		return -1;
+	return parse_hex(s + 2, len - 2, out);
+}
+
+/* The index of column name in a *_columns line (after its first word), or -1. */
+static int column(const struct tokens *cols, const char *name)
+{
+	int i;
+
+	for (i = 1; i < cols->n; i++)
+		if (tok_is(cols, i, name))
+			return i;
+	return -1;
+}
+
+/* The next line, split: 0, or -1 at the end or on a malformed line. */
+static int snap_line(struct lines *l, struct tokens *t)
+{
+	const char *s, *e;
+
+	return next_line(l, &s, &e) <= 0 || split(s, e, t) ? -1 : 0;
+}
+
+/* "<key> <one number>", the number decimal. */
+static int snap_keyed(struct lines *l, const char *key, u64 *v)
+{
+	struct tokens t;
+
+	return snap_line(l, &t) || t.n != 2 || !tok_is(&t, 0, key) ||
+	       parse_u64(t.s[1], t.len[1], v) ? -1 : 0;
+}
+
+/* The proc_columns line: where each field the tool reads is. */
+struct snap_cols {
+	int n, pid, ppid, region, anon, shared, exclusive, zero, ksm;
+};
+
+static int snap_proc_columns(const struct tokens *t, struct snap_cols *c)
+{
+	if (!tok_is(t, 0, "proc_columns"))
+		return -1;
+	c->n = t->n;
+	c->pid = column(t, "pid");
+	c->ppid = column(t, "ppid");
+	c->region = column(t, "region");
+	c->anon = column(t, "anon");
+	c->shared = column(t, "shared");
+	c->exclusive = column(t, "exclusive");
+	c->zero = column(t, "zero");
+	c->ksm = column(t, "ksm");
+	return c->pid < 0 || c->ppid < 0 || c->region < 0 || c->anon < 0 || c->shared < 0 ||
+	       c->exclusive < 0 || c->zero < 0 || c->ksm < 0 ? -1 : 0;
+}
+
+/* Line k (0: all, then each region class) of member m. */
+static int snap_proc(const struct tokens *t, const struct snap_cols *c,
+		     struct cowstat_snap_member *m, int k)
+{
+	struct cowstat_snap_counts *cn = k ? &m->region[k - 1] : &m->all;
+	int pid, ppid;
+
+	if (t->n != c->n || !tok_is(t, 0, "proc") ||
+	    parse_pid(t->s[c->pid], t->len[c->pid], &pid) || !pid ||
+	    parse_pid(t->s[c->ppid], t->len[c->ppid], &ppid) ||
+	    (k ? region_index(t, c->region) != k - 1 : !tok_is(t, c->region, "all")) ||
+	    parse_u64(t->s[c->anon], t->len[c->anon], &cn->anon) ||
+	    parse_u64(t->s[c->shared], t->len[c->shared], &cn->shared) ||
+	    parse_u64(t->s[c->exclusive], t->len[c->exclusive], &cn->exclusive) ||
+	    parse_u64(t->s[c->zero], t->len[c->zero], &cn->zero) ||
+	    parse_u64(t->s[c->ksm], t->len[c->ksm], &cn->ksm))
+		return -1;
+	if (!k) {
+		m->pid = pid;
+		m->ppid = ppid;
+		return 0;
+	}
+	return pid == m->pid && ppid == m->ppid ? 0 : -1;
+}
+
+/* The family lines: family_columns, then family. */
+static int snap_family(struct lines *l, struct cowstat_snapshot *out)
+{
+	struct tokens cols, t;
+	int im, id, is;
+	u64 members;
+
+	if (snap_line(l, &cols) || !tok_is(&cols, 0, "family_columns"))
+		return -1;
+	im = column(&cols, "members");
+	id = column(&cols, "distinct");
+	is = column(&cols, "saved_pages");
+	if (im < 0 || id < 0 || is < 0 || snap_line(l, &t) || t.n != cols.n ||
+	    !tok_is(&t, 0, "family") || parse_u64(t.s[im], t.len[im], &members) ||
+	    members != out->n || parse_u64(t.s[id], t.len[id], &out->distinct) ||
+	    parse_u64(t.s[is], t.len[is], &out->saved_pages))
+		return -1;
+	return 0;
+}
+
+/* "matrix none", or matrix_columns (the members' pids in order) and one row per member. */
+static int snap_matrix(struct lines *l, struct cowstat_snapshot *out)
+{
+	struct tokens t;
+	size_t i, j;
+	int pid;
+
+	if (snap_line(l, &t))
+		return -1;
+	if (t.n == 2 && tok_is(&t, 0, "matrix") && tok_is(&t, 1, "none"))
+		return out->n > COWSTAT_SNAPSHOT_MATRIX_MAX ? 0 : -1;
+	if (out->n > COWSTAT_SNAPSHOT_MATRIX_MAX || !tok_is(&t, 0, "matrix_columns") ||
+	    (size_t)t.n != out->n + 1)
+		return -1;
+	for (i = 0; i < out->n; i++)
+		if (parse_pid(t.s[i + 1], t.len[i + 1], &pid) || pid != out->v[i].pid)
+			return -1;
+	out->matrix = calloc(out->n * out->n, sizeof(*out->matrix));
+	if (!out->matrix)
+		return -1;
+	for (i = 0; i < out->n; i++) {
+		if (snap_line(l, &t) || (size_t)t.n != out->n + 2 || !tok_is(&t, 0, "matrix") ||
+		    parse_pid(t.s[1], t.len[1], &pid) || pid != out->v[i].pid)
+			return -1;
+		for (j = 0; j < out->n; j++)
+			if (parse_u64(t.s[j + 2], t.len[j + 2], &out->matrix[i * out->n + j]))
+				return -1;
+	}
+	return 0;
+}
+
+/*
+ * The module's snapshot report (Documentation/cowstat.rst, snapshot), in the order the module
+ * prints it; fields are looked up by the names of the *_columns lines, which later formats
+ * may extend.
+ */
+int cowstat_parse_snapshot(const char *buf, struct cowstat_snapshot *out, char *err)
+{
+	struct lines l = { buf, 0 };
+	struct snap_cols cols;
+	struct tokens t;
+	u64 format, members, start, end;
+	size_t i;
+	int k;
+
+	memset(out, 0, sizeof(*out));
+	if (snap_line(&l, &t) || t.n != 2 || !tok_is(&t, 0, "cowstat_snapshot") ||
+	    parse_u64(t.s[1], t.len[1], &format))
+		return fail(err, "snapshot: line 1: not a snapshot report");
+	if (format != COWSTAT_SNAPSHOT_FORMAT)
+		return fail(err, "snapshot: format %.*s, this tool reads %d",
+			    (int)(t.len[1] > 20 ? 20 : t.len[1]), t.s[1], COWSTAT_SNAPSHOT_FORMAT);
+	if (snap_line(&l, &t) || t.n != 3 || !(tok_is(&t, 1, "pid") || tok_is(&t, 1, "tree")) ||
+	    !tok_is(&t, 0, "target") || parse_pid(t.s[2], t.len[2], &out->pid) || !out->pid)
+		goto bad;
+	out->tree = tok_is(&t, 1, "tree");
+	if (snap_line(&l, &t) || t.n != 3 || !tok_is(&t, 0, "range") ||
+	    parse_addr(t.s[1], t.len[1], &start) || parse_addr(t.s[2], t.len[2], &end) ||
+	    start >= end)
+		goto bad;
+	if (snap_keyed(&l, "page_size", &out->page_size) || out->page_size < 4096 ||
+	    out->page_size > (1u << 20) || (out->page_size & (out->page_size - 1)))
+		goto bad;
+	/* A member is at least a task: PID_MAX_LIMIT bounds them. */
+	if (snap_keyed(&l, "members", &members) || !members || members > (1u << 22))
+		goto bad;
+	if (snap_line(&l, &t) || snap_proc_columns(&t, &cols))
+		goto bad;
+	out->v = calloc(members, sizeof(*out->v));
+	if (!out->v)
+		return fail(err, "snapshot: out of memory");
+	out->n = members;
+	for (i = 0; i < out->n; i++) {
+		for (k = 0; k <= COWSTAT_NR_REGIONS; k++)
+			if (snap_line(&l, &t) || snap_proc(&t, &cols, &out->v[i], k))
+				goto bad;
+	}
+	if (snap_family(&l, out) || snap_matrix(&l, out))
+		goto bad;
+	if (snap_line(&l, &t) || t.n != 1 || !tok_is(&t, 0, "end"))
+		goto bad;
+	if (*l.p) {
+		l.no++;
+		goto bad;
+	}
+	return 0;
 bad:
-	free(out->v);
-	out->v = NULL;
-	out->n = 0;
-	return fail(err, "watches: line %d: malformed", l.no);
+	cowstat_snapshot_free(out);
+	i = strlen(buf);
+	if (i < 5 || strcmp(buf + i - 5, "\nend\n"))
+		return fail(err, "snapshot: truncated (no end line)");
+	return fail(err, "snapshot: line %d: malformed", l.no);
+}
+
+void cowstat_snapshot_free(struct cowstat_snapshot *s)
+{
+	free(s->v);
+	free(s->matrix);
+	memset(s, 0, sizeof(*s));
 }
 
 void cowstat_attach_regions(struct cowstat_procs *procs, const struct cowstat_regions *regions)

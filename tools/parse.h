@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Parsers of the module's files (include/cowstat.h, Documentation/cowstat.rst): version, procs,
- * regions, summary and watches. They work on a NUL-terminated buffer, so that tests can feed
- * them anything. They are strict: the header line with the interface version, the column line,
- * the number of fields, decimal numbers without overflow, and a final newline are all checked.
+ * regions, summary and the snapshot report. They work on a NUL-terminated buffer, so that
+ * tests can feed them anything. They are strict: the header line with the interface version
+ * (the snapshot report's format version), the column line, the number of fields, decimal
+ * numbers without overflow, and a final newline are all checked.
  * On malformed input they return -1 with a one-line reason in err; they never crash.
  *
  * The files are read from COWSTAT_DEBUGFS_DIR, or from the directory named by the environment
@@ -27,9 +28,6 @@ typedef uint64_t u64;
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
-/* cowstat counts 4 KiB pages (x86-64); sizes derive from it. */
-#define COWSTAT_PAGE_SIZE	4096ULL
-
 struct cowstat_proc {
 	int pid, ppid;
 	char comm[COWSTAT_COMM_MAX];
@@ -68,16 +66,23 @@ struct cowstat_summary {
 	u64 missed;		/* sum of every missed_<function> */
 };
 
-struct cowstat_watch {
-	int pid;
-	u64 start_ns;
-	u64 start, end;
-	u64 count[COWSTAT_NR_CLASSES];
+/* Of the snapshot report's counters, those the tool uses (pages of page_size bytes). */
+struct cowstat_snap_counts {
+	u64 anon, shared, exclusive, zero, ksm;
 };
 
-struct cowstat_watches {
-	struct cowstat_watch *v;
-	size_t n;
+struct cowstat_snap_member {
+	int pid, ppid;
+	struct cowstat_snap_counts all, region[COWSTAT_NR_REGIONS];
+};
+
+struct cowstat_snapshot {
+	int tree, pid;			/* the target */
+	u64 page_size;
+	size_t n;			/* members, the target first */
+	struct cowstat_snap_member *v;
+	u64 distinct, saved_pages;
+	u64 *matrix;			/* n x n in member order, or NULL ("matrix none") */
 };
 
 extern const char * const cowstat_class_names[COWSTAT_NR_CLASSES];
@@ -88,13 +93,11 @@ int cowstat_parse_version(const char *buf, char *modver, size_t modver_size, lon
 int cowstat_parse_procs(const char *buf, struct cowstat_procs *out, char *err);
 int cowstat_parse_regions(const char *buf, struct cowstat_regions *out, char *err);
 int cowstat_parse_summary(const char *buf, struct cowstat_summary *out, char *err);
-int cowstat_parse_watches(const char *buf, struct cowstat_watches *out, char *err);
+int cowstat_parse_snapshot(const char *buf, struct cowstat_snapshot *out, char *err);
+void cowstat_snapshot_free(struct cowstat_snapshot *s);
 
 /* Copy the regions lines into the matching procs records (same pid and start_ns). */
 void cowstat_attach_regions(struct cowstat_procs *procs, const struct cowstat_regions *regions);
-
-/* Decode the module's \ooo escapes into dst (NUL-terminated); -1 if malformed. */
-int cowstat_unescape(const char *src, size_t len, char *dst, size_t size);
 
 /* The directory of the module's files: $COWSTAT_DEBUGFS or COWSTAT_DEBUGFS_DIR. */
 const char *cowstat_module_dir(void);

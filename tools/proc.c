@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "family.h"
 #include "proc.h"
 #include "tool.h"
 
@@ -63,34 +64,11 @@ int cowstat_pid_alive(int pid)
 	return !cowstat_pstat_read(pid, &st) && !exited(&st);
 }
 
-static int cmp_ppid_pid(const void *a, const void *b)
-{
-	const struct cowstat_pstat *x = a, *y = b;
-
-	if (x->ppid != y->ppid)
-		return x->ppid < y->ppid ? -1 : 1;
-	return x->pid < y->pid ? -1 : x->pid > y->pid;
-}
-
-/* Depth-first from @pid over the sorted table; appends to out. */
-static void walk(const struct cowstat_pstat *all, size_t n, int pid, int d,
-		 struct cowstat_pstat *out, int *depth, size_t *k)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (all[i].ppid != pid || all[i].pid == pid || *k >= n)
-			continue;
-		out[*k] = all[i];
-		depth[(*k)++] = d;
-		walk(all, n, all[i].pid, d + 1, out, depth, k);
-	}
-}
-
 int cowstat_proc_family(int root, struct cowstat_pstat **outp, int **depthp)
 {
 	struct cowstat_pstat *all = NULL, *out, rst;
-	size_t n = 0, cap = 0, k = 0;
+	struct cowstat_family_node *nodes;
+	size_t n = 0, cap = 0, k, i, j, *idx;
 	struct dirent *de;
 	int *depth, r;
 	DIR *d;
@@ -121,14 +99,35 @@ int cowstat_proc_family(int root, struct cowstat_pstat **outp, int **depthp)
 		all[n++] = st;
 	}
 	closedir(d);
-	qsort(all, n, sizeof(*all), cmp_ppid_pid);
-	out = calloc(n + 1, sizeof(*out));
-	depth = calloc(n + 1, sizeof(*depth));
-	if (!out || !depth)
+	for (i = 0; i < n && all[i].pid != root; i++)
+		;
+	if (i == n) {
+		/* Gone from the listing since it was read: the family is the root alone. */
+		if (n == cap) {
+			void *nv = realloc(all, (cap + 1) * sizeof(*all));
+
+			if (!nv)
+				cowstat_fatal("out of memory");
+			all = nv;
+		}
+		all[n++] = rst;
+	}
+	nodes = calloc(n, sizeof(*nodes));
+	idx = calloc(n, sizeof(*idx));
+	out = calloc(n, sizeof(*out));
+	depth = calloc(n, sizeof(*depth));
+	if (!nodes || !idx || !out || !depth)
 		cowstat_fatal("out of memory");
-	out[k] = rst;
-	depth[k++] = 0;
-	walk(all, n, root, 1, out, depth, &k);
+	for (j = 0; j < n; j++) {
+		nodes[j].pid = all[j].pid;
+		nodes[j].ppid = all[j].ppid;
+	}
+	k = cowstat_family(nodes, n, i, idx, depth);
+	for (j = 0; j < k; j++)
+		out[j] = all[idx[j]];
+	out[0] = rst;
+	free(nodes);
+	free(idx);
 	free(all);
 	*outp = out;
 	*depthp = depth;

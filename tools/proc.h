@@ -23,8 +23,8 @@ int cowstat_pstat_read(int pid, struct cowstat_pstat *st);
 int cowstat_pid_alive(int pid);
 
 /*
- * @root and its live descendants, parents before children, in pid order among siblings
- * (depth[i] is the depth below root). Returns how many, or -errno for the root.
+ * @root and its live descendants (cowstat_family(): the root first, depth first, siblings in
+ * pid order; depth[i] is the depth below root). Returns how many, or -errno for the root.
  */
 int cowstat_proc_family(int root, struct cowstat_pstat **out, int **depth);
 

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "module.h"
+#include "modfiles.h"
 #include "report.h"
 
 static void ps_help(FILE *f)
@@ -26,7 +26,13 @@ int cowstat_cmd_ps(int argc, char **argv)
 	int c, pid = 0, tree = 0;
 	size_t i, n = 0;
 
-	while ((c = cowstat_getopt(argc, argv, "p:t:", ps_help)) != -1) {
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "tree", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = cowstat_getopt(argc, argv, "p:t:", opts, ps_help)) != -1) {
 		pid = cowstat_arg_pid(optarg);
 		tree = c == 't';
 	}
@@ -38,7 +44,7 @@ int cowstat_cmd_ps(int argc, char **argv)
 	if (!sel)
 		cowstat_fatal("out of memory");
 	if (tree) {
-		n = cowstat_procs_family(&procs, pid, sel);
+		n = cowstat_module_family(&procs, pid, sel);
 	} else {
 		for (i = 0; i < procs.n; i++)
 			if (!pid || procs.v[i].pid == pid)
@@ -53,7 +59,7 @@ int cowstat_cmd_ps(int argc, char **argv)
 		cowstat_json_init(&j, stdout);
 		cowstat_json_open(&j, NULL, '{');
 		cowstat_json_i64(&j, "interface_version", COWSTAT_IF_VERSION);
-		cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
+		cowstat_json_u64(&j, "page_size", cowstat_page_size());
 		cowstat_json_open(&j, "processes", '[');
 		for (i = 0; i < n; i++)
 			cowstat_json_proc(&j, NULL, sel[i], 0);
@@ -65,5 +71,6 @@ int cowstat_cmd_ps(int argc, char **argv)
 	}
 	free(sel);
 	cowstat_procs_free(&procs);
+	cowstat_module_warn_health();
 	return 0;
 }

@@ -1,18 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Counter tables. Classes that copy or allocate a 4 KiB page are shown in pages with their
- * size; the THP and non-COW classes are event counts.
+ * Counter tables, and the class groups the tool adds up. Classes that copy, allocate or reuse a
+ * page are shown in pages with their size; the THP and non-COW classes are event counts.
  */
 #include <ctype.h>
 #include <string.h>
 
 #include "report.h"
 
-/* Classes whose count is a number of 4 KiB pages. */
+static int class_breaks(int c)
+{
+	return cowstat_class_copies(c) || c == COWSTAT_ZERO;
+}
+
+u64 cowstat_count_breaks(const u64 *count)
+{
+	u64 n = 0;
+	int c;
+
+	for (c = 0; c < COWSTAT_NR_CLASSES; c++)
+		if (class_breaks(c))
+			n += count[c];
+	return n;
+}
+
+/*
+ * Classes whose count is a number of pages: a page copied or allocated (the breaks), or one
+ * made writable in place (reuse). The THP classes count events on 2 MiB, shared and other are
+ * not COW.
+ */
 static int class_is_pages(int c)
 {
-	return c != COWSTAT_THP_REUSE && c != COWSTAT_THP_SPLIT && c != COWSTAT_THP_ZERO &&
-	       c != COWSTAT_SHARED && c != COWSTAT_OTHER;
+	return class_breaks(c) || c == COWSTAT_REUSE;
 }
 
 static const char *upper(const char *s, char *buf, size_t size)

@@ -7,6 +7,13 @@
 #include "format.h"
 
 /*
+ * The COW breaks among count[COWSTAT_NR_CLASSES]: the faults that copy a page
+ * (cowstat_class_copies() of include/cowstat.h: copy, file, unshare, ksm) or allocate one
+ * (zero). top ranks processes by them.
+ */
+u64 cowstat_count_breaks(const u64 *count);
+
+/*
  * The counter table of procs[0..n) (pointers, in the order given). Class columns that are
  * zero in every row are left out and named in a footnote.
  */

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "module.h"
+#include "modfiles.h"
 #include "spawn.h"
 #include "report.h"
 
@@ -109,12 +109,12 @@ static void take_sample(int root, struct samples *s, const struct cowstat_share_
 	pids = calloc(procs.n + 1, sizeof(*pids));
 	if (!fam || !pids)
 		cowstat_fatal("out of memory");
-	n = cowstat_procs_family(&procs, root, fam);
+	n = cowstat_module_family(&procs, root, fam);
 	for (i = 0; i < n; i++)
 		if (!fam[i]->exited)
 			pids[live++] = fam[i]->pid;
 	first = first_fork_ns(fam, n);
-	if (live && !be->snapshot(pids, live, 0, &share, err)) {
+	if (live && !cowstat_share_snapshot(be, pids, live, 0, &share, err)) {
 		for (i = 0; i < live; i++)
 			sm.procs += !share.procs[i].gone && share.procs[i].total.mapped;
 		sm.mapped = share.total.mapped;
@@ -123,7 +123,7 @@ static void take_sample(int root, struct samples *s, const struct cowstat_share_
 		s->have_frames = share.have_frames;
 		s->backend = share.backend;
 		s->method = share.method;
-		be->release(&share);
+		cowstat_share_release(&share);
 		if (first) {
 			u64 t = cowstat_now_ns();
 
@@ -303,7 +303,7 @@ static void json_report(FILE *f, char **cmd, int status, u64 elapsed, long inter
 	}
 	cowstat_json_u64(&j, "elapsed_ns", elapsed);
 	cowstat_json_i64(&j, "interval_ms", interval_ms);
-	cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
+	cowstat_json_u64(&j, "page_size", cowstat_page_size());
 	cowstat_json_open(&j, "processes", '[');
 	for (i = 0; i < n; i++) {
 		cowstat_json_proc(&j, NULL, fam[i], 1);
@@ -358,7 +358,13 @@ int cowstat_cmd_run(int argc, char **argv)
 	pid_t pid;
 	size_t n;
 
-	while ((c = cowstat_getopt(argc, argv, "i:o:", run_help)) != -1) {
+	static const struct option opts[] = {
+		{ "interval", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = cowstat_getopt(argc, argv, "+i:o:", opts, run_help)) != -1) {
 		if (c == 'i')
 			interval_ms = cowstat_arg_long("-i", optarg, 10, 3600000);
 		else
@@ -413,7 +419,8 @@ int cowstat_cmd_run(int argc, char **argv)
 	fam = calloc(procs.n + 1, sizeof(*fam));
 	if (!fam)
 		cowstat_fatal("out of memory");
-	n = cowstat_procs_family(&procs, pid, fam);
+	n = cowstat_module_family(&procs, pid, fam);
+	cowstat_module_warn_health();
 	if (cowstat_opts.json)
 		json_report(rf, cmd, status, elapsed, interval_ms, fam, n, &samples);
 	else

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "module.h"
+#include "modfiles.h"
 #include "proc.h"
 #include "report.h"
 
@@ -92,7 +92,7 @@ int cowstat_cmd_show(int argc, char **argv)
 	struct cowstat_pstat st;
 	int pid, have_share = 0, r;
 
-	if (cowstat_getopt(argc, argv, "", show_help) != -1)
+	if (cowstat_getopt(argc, argv, "", NULL, show_help) != -1)
 		cowstat_usage_error("show: unknown option");
 	if (optind + 1 != argc)
 		cowstat_usage_error("show: expected one PID (see '%s show -h')", cowstat_prog);
@@ -119,7 +119,7 @@ int cowstat_cmd_show(int argc, char **argv)
 		if (r || !cowstat_pid_alive(pid))
 			cowstat_fatal("process %d exited while being read", pid);
 		be = cowstat_share_backend_select();
-		if (be->snapshot(&pid, 1, 0, &share, err))
+		if (cowstat_share_snapshot(be, &pid, 1, 0, &share, err))
 			cowstat_fatal("%s", err);
 		if (share.procs[0].gone)
 			cowstat_fatal("process %d exited while being read", pid);
@@ -140,7 +140,7 @@ int cowstat_cmd_show(int argc, char **argv)
 		cowstat_json_init(&j, stdout);
 		cowstat_json_open(&j, NULL, '{');
 		cowstat_json_i64(&j, "pid", pid);
-		cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
+		cowstat_json_u64(&j, "page_size", cowstat_page_size());
 		if (rec)
 			cowstat_json_proc(&j, "module", rec, 1);
 		else
@@ -166,7 +166,7 @@ int cowstat_cmd_show(int argc, char **argv)
 			print_sharing(&share, stdout);
 	}
 	if (have_share)
-		be->release(&share);
+		cowstat_share_release(&share);
 	cowstat_procs_free(&procs);
 	return 0;
 }

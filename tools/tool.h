@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Declarations shared by the files of the cowstat command: global options, one-line errors,
- * and the subcommands. Each subcommand lives in its own file (run.c, top.c, tree.c, show.c,
- * ps.c, trace.c); main.c holds the table that dispatches to them.
+ * the command line (cli.c), and the subcommands. Each subcommand lives in its own file (run.c,
+ * top.c, tree.c, show.c, ps.c, trace.c, version.c); main.c holds the table that dispatches to
+ * them.
  */
 #ifndef _COWSTAT_TOOL_H
 #define _COWSTAT_TOOL_H
 
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdnoreturn.h>
@@ -33,10 +35,14 @@ noreturn __printf(1, 2) void cowstat_fatal(const char *fmt, ...);
 noreturn __printf(1, 2) void cowstat_usage_error(const char *fmt, ...);
 
 /*
- * Parse the options common to every subcommand (--json, --bytes, --pages, -h) mixed with the
- * subcommand's own. Returns the getopt character, as getopt_long() does.
+ * Parse the options common to every subcommand (-h/--help, --json, --bytes, --pages) mixed
+ * with the subcommand's own: shortopts and longopts (NULL-terminated, or NULL). Options and
+ * operands may come in any order, except after "--", or when shortopts starts with '+' (run
+ * and trace, whose operands are a command with options of its own): then the first operand
+ * ends the options. Returns the getopt character, as getopt_long() does.
  */
-int cowstat_getopt(int argc, char **argv, const char *shortopts, void (*help)(FILE *f));
+int cowstat_getopt(int argc, char **argv, const char *shortopts, const struct option *longopts,
+		   void (*help)(FILE *f));
 
 /* Strict decimal numbers for options and arguments; usage error when malformed. */
 long cowstat_arg_long(const char *what, const char *s, long min, long max);

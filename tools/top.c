@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "module.h"
+#include "modfiles.h"
 #include "report.h"
 
 static atomic_int stop;
@@ -75,20 +75,6 @@ static void raw_tty(void)
 	fputs("\033[?25l", stdout);
 }
 
-static u64 breaks(const u64 *c)
-{
-	return c[COWSTAT_COPY] + c[COWSTAT_ZERO] + c[COWSTAT_FILE] + c[COWSTAT_UNSHARE] +
-	       c[COWSTAT_KSM];
-}
-
-static u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 struct row {
 	struct cowstat_proc *p;
 	u64 delta[COWSTAT_NR_CLASSES];
@@ -98,11 +84,12 @@ struct row {
 static int cmp_rate(const void *a, const void *b)
 {
 	const struct row *x = a, *y = b;
+	u64 bx = cowstat_count_breaks(x->p->count), by = cowstat_count_breaks(y->p->count);
 
 	if (x->rate != y->rate)
 		return x->rate < y->rate ? 1 : -1;
-	if (breaks(x->p->count) != breaks(y->p->count))
-		return breaks(x->p->count) < breaks(y->p->count) ? 1 : -1;
+	if (bx != by)
+		return bx < by ? 1 : -1;
 	return x->p->pid - y->p->pid;
 }
 
@@ -120,10 +107,10 @@ static int cmp_key(const void *a, const void *b)
 static int wait_key(u64 ns)
 {
 	struct pollfd pfd = { .fd = STDIN_FILENO, .events = POLLIN };
-	u64 end = now_ns() + ns;
+	u64 end = cowstat_now_ns() + ns;
 
 	while (!stop) {
-		u64 t = now_ns();
+		u64 t = cowstat_now_ns();
 		char c;
 
 		if (t >= end)
@@ -173,7 +160,8 @@ static void print_rows(struct row *rows, size_t n, double dt, int lines)
 		cowstat_table_cell(&t, "%.0f", r->delta[COWSTAT_COPY] / dt);
 		cowstat_table_cell(&t, "%.0f", r->delta[COWSTAT_ZERO] / dt);
 		cowstat_table_cell(&t, "%.0f", r->delta[COWSTAT_FILE] / dt);
-		cowstat_table_cell(&t, "%llu", (unsigned long long)breaks(r->p->count));
+		cowstat_table_cell(&t, "%llu",
+				   (unsigned long long)cowstat_count_breaks(r->p->count));
 		cowstat_fmt_bytes(cell, sizeof(cell), r->p->copied_bytes, cowstat_opts.unit);
 		cowstat_table_cell(&t, "%s", cell);
 	}
@@ -191,7 +179,7 @@ static void json_rows(struct row *rows, size_t n, double dt, u64 t)
 	cowstat_json_open(&j, NULL, '{');
 	cowstat_json_u64(&j, "time_ns", t);
 	cowstat_json_double(&j, "interval_s", dt);
-	cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
+	cowstat_json_u64(&j, "page_size", cowstat_page_size());
 	cowstat_json_open(&j, "processes", '[');
 	for (i = 0; i < n; i++) {
 		cowstat_json_open(&j, NULL, '{');
@@ -231,7 +219,15 @@ int cowstat_cmd_top(int argc, char **argv)
 	double delay = 1;
 	u64 t_prev, t_cur;
 
-	while ((c = cowstat_getopt(argc, argv, "d:n:p:t:", top_help)) != -1) {
+	static const struct option opts[] = {
+		{ "delay", required_argument, NULL, 'd' },
+		{ "iterations", required_argument, NULL, 'n' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "tree", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = cowstat_getopt(argc, argv, "d:n:p:t:", opts, top_help)) != -1) {
 		if (c == 'd')
 			delay = arg_secs(optarg);
 		else if (c == 'n')
@@ -252,7 +248,7 @@ int cowstat_cmd_top(int argc, char **argv)
 		raw_tty();
 	cowstat_module_procs(&prev, 0);
 	qsort(prev.v, prev.n, sizeof(*prev.v), cmp_key);
-	t_prev = now_ns();
+	t_prev = cowstat_now_ns();
 	for (it = 0; !iterations || it < iterations; it++) {
 		struct cowstat_proc **sel;
 		struct row *rows;
@@ -263,14 +259,14 @@ int cowstat_cmd_top(int argc, char **argv)
 		if (wait_key((u64)(delay * 1e9)))
 			break;
 		cowstat_module_procs(&cur, 0);
-		t_cur = now_ns();
+		t_cur = cowstat_now_ns();
 		dt = (t_cur - t_prev) / 1e9;
 		sel = calloc(cur.n + 1, sizeof(*sel));
 		rows = calloc(cur.n + 1, sizeof(*rows));
 		if (!sel || !rows)
 			cowstat_fatal("out of memory");
 		if (tree) {
-			n = cowstat_procs_family(&cur, pid, sel);
+			n = cowstat_module_family(&cur, pid, sel);
 		} else {
 			for (i = 0; i < cur.n; i++)
 				if (!pid || cur.v[i].pid == pid)
@@ -283,8 +279,8 @@ int cowstat_cmd_top(int argc, char **argv)
 			rows[k].p = sel[i];
 			for (c = 0; c < COWSTAT_NR_CLASSES; c++)
 				rows[k].delta[c] = sel[i]->count[c] - (old ? old->count[c] : 0);
-			rows[k].rate = breaks(rows[k].delta) / dt;
-			if (sel[i]->exited && !breaks(rows[k].delta))
+			rows[k].rate = cowstat_count_breaks(rows[k].delta) / dt;
+			if (sel[i]->exited && !cowstat_count_breaks(rows[k].delta))
 				continue;
 			k++;
 		}
@@ -309,5 +305,6 @@ int cowstat_cmd_top(int argc, char **argv)
 	}
 	cowstat_procs_free(&prev);
 	restore_tty();
+	cowstat_module_warn_health();
 	return 0;
 }

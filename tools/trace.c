@@ -469,7 +469,7 @@ static void print_regions(FILE *f, const struct tproc *p, size_t limit)
 		cowstat_table_cell(&tb, "%s", region_names[r->region]);
 		cowstat_table_cell(&tb, "%s", r->file[0] ? r->file : "-");
 		cowstat_table_cell(&tb, "%llx-%llx", (unsigned long long)r->lo,
-				   (unsigned long long)r->hi + 4096);
+				   (unsigned long long)(r->hi + cowstat_page_size()));
 	}
 	cowstat_table_print(&tb, f, "    ");
 	if (p->nregions > limit)
@@ -517,10 +517,17 @@ static void text_report(FILE *f, struct tracer *t, struct loc *all, size_t nall,
 	}
 }
 
+/* The rows -n leaves out of a list: given beside each JSON list, and said on stderr. */
+static u64 beyond(size_t n, size_t limit)
+{
+	return n > limit ? n - limit : 0;
+}
+
 static void json_locs(struct cowstat_json *j, const struct loc *v, size_t n, size_t limit)
 {
 	size_t i;
 
+	cowstat_json_u64(j, "locations_left_out", beyond(n, limit));
 	cowstat_json_open(j, "locations", '[');
 	for (i = 0; i < n && i < limit; i++) {
 		cowstat_json_open(j, NULL, '{');
@@ -538,22 +545,31 @@ static void json_report(FILE *f, struct tracer *t, struct loc *all, size_t nall,
 			size_t limit)
 {
 	u64 copied = 0, count[COWSTAT_NR_CLASSES] = { 0 };
+	u64 left_locs = beyond(nall, limit), left_regions = 0;
 	struct cowstat_json j;
 	size_t i, k;
 	int cl;
 
 	for (i = 0; i < t->n; i++) {
+		left_locs += beyond(t->procs[i].nlocs, limit);
+		left_regions += beyond(t->procs[i].nregions, limit);
 		copied += t->procs[i].copied;
 		for (cl = 0; cl < COWSTAT_NR_CLASSES; cl++)
 			count[cl] += t->procs[i].count[cl];
 	}
+	if (left_locs || left_regions)
+		fprintf(stderr, "%s: trace: %llu locations and %llu regions left out of the %s\n",
+			cowstat_prog, (unsigned long long)left_locs,
+			(unsigned long long)left_regions,
+			"report (-n N lists N of each, default 10)");
 	cowstat_json_init(&j, f);
 	cowstat_json_open(&j, NULL, '{');
-	cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
+	cowstat_json_u64(&j, "page_size", cowstat_page_size());
 	cowstat_json_u64(&j, "events", t->events);
 	cowstat_json_u64(&j, "events_dropped", lost);
 	cowstat_json_counts(&j, "faults", count);
 	cowstat_json_u64(&j, "copied_bytes", copied);
+	cowstat_json_u64(&j, "list_limit", limit);
 	json_locs(&j, all, nall, limit);
 	cowstat_json_open(&j, "processes", '[');
 	for (i = 0; i < t->n; i++) {
@@ -568,6 +584,7 @@ static void json_report(FILE *f, struct tracer *t, struct loc *all, size_t nall,
 		cowstat_json_counts(&j, "faults", p->count);
 		cowstat_json_u64(&j, "copied_bytes", p->copied);
 		json_locs(&j, p->locs, p->nlocs, limit);
+		cowstat_json_u64(&j, "regions_left_out", beyond(p->nregions, limit));
 		cowstat_json_open(&j, "regions", '[');
 		for (k = 0; k < p->nregions && k < limit; k++) {
 			const struct region *r = &p->regions[k];
@@ -606,7 +623,15 @@ int cowstat_cmd_trace(int argc, char **argv)
 	FILE *out;
 	u64 deadline = 0;
 
-	while ((c = cowstat_getopt(argc, argv, "p:t:qd:b:n:o:", trace_help)) != -1) {
+	/* -d is a duration and -n a count of locations here: not top's --delay, --iterations. */
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "tree", required_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = cowstat_getopt(argc, argv, "+p:t:qd:b:n:o:", opts, trace_help)) != -1) {
 		switch (c) {
 		case 'p':
 			pid = cowstat_arg_pid(optarg);
@@ -677,6 +702,11 @@ int cowstat_cmd_trace(int argc, char **argv)
 	}
 	if (duration)
 		deadline = t.start + duration * 1000000000ULL;
+	/* Events flow from here: say so, for -q gives no other sign (a command's start is one). */
+	if (pid || tree)
+		fprintf(stderr, "%s: trace: attached to %s %d (%s), %zu process%s; %s\n",
+			cowstat_prog, tree ? "the tree of" : "pid", pid ? pid : tree, st.comm, t.n,
+			t.n == 1 ? "" : "es", "the report comes when they are gone, -d or Ctrl-C");
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "module.h"
+#include "modfiles.h"
 #include "proc.h"
 #include "report.h"
 
@@ -102,7 +102,7 @@ static void json_tree(const struct cowstat_share *s, const int *depth, int root)
 	cowstat_json_init(&j, stdout);
 	cowstat_json_open(&j, NULL, '{');
 	cowstat_json_i64(&j, "root", root);
-	cowstat_json_u64(&j, "page_size", COWSTAT_PAGE_SIZE);
+	cowstat_json_u64(&j, "page_size", cowstat_page_size());
 	cowstat_json_str(&j, "backend", s->backend);
 	cowstat_json_str(&j, "method", s->method);
 	cowstat_json_open(&j, "processes", '[');
@@ -163,7 +163,7 @@ int cowstat_cmd_tree(int argc, char **argv)
 	const char *limits;
 	int pid, n, *depth, *pids, i;
 
-	if (cowstat_getopt(argc, argv, "", tree_help) != -1)
+	if (cowstat_getopt(argc, argv, "", NULL, tree_help) != -1)
 		cowstat_usage_error("tree: unknown option");
 	if (optind + 1 != argc)
 		cowstat_usage_error("tree: expected one PID (see '%s tree -h')", cowstat_prog);
@@ -178,7 +178,8 @@ int cowstat_cmd_tree(int argc, char **argv)
 	for (i = 0; i < n; i++)
 		pids[i] = fam[i].pid;
 	be = cowstat_share_backend_select();
-	if (be->snapshot(pids, n, n <= PAIRS_MAX ? COWSTAT_SHARE_PAIRS : 0, &share, err))
+	if (cowstat_share_snapshot(be, pids, n, n <= PAIRS_MAX ? COWSTAT_SHARE_PAIRS : 0, &share,
+				   err))
 		cowstat_fatal("%s", err);
 	if (share.procs[0].gone)
 		cowstat_fatal("process %d exited while being read", pid);
@@ -193,9 +194,10 @@ int cowstat_cmd_tree(int argc, char **argv)
 		print_tree(&share, depth);
 		print_family(&share);
 	}
-	be->release(&share);
+	cowstat_share_release(&share);
 	free(pids);
 	free(fam);
 	free(depth);
+	cowstat_module_warn_health();
 	return 0;
 }

@@ -21,7 +21,11 @@
 #include <cowstat.h>
 
 struct result {
-	int status;		/* exit status, or -1 if killed by a signal */
+	/*
+	 * Exit status, or 128 + the signal that killed it: the convention of the shell (the
+	 * host tests in shell read $?), of selftests/gone_test.c and of cowstat run itself.
+	 */
+	int status;
 	char out[65536];
 	char err[4096];
 };
@@ -57,7 +61,7 @@ static void run_as(struct result *r, uid_t uid, char *const argv[])
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 	slurp(out, r->out, sizeof(r->out));
 	slurp(err, r->err, sizeof(r->err));
 }
@@ -401,6 +405,156 @@ TEST(usage_errors_exit_2)
 		run(&r, argv);
 		EXPECT_EQ(2, r.status) TH_LOG("case %zu: %s", i, r.err);
 	}
+}
+
+/* The module's summary: nothing on stderr when it is all 0, one warning line when not. */
+TEST(module_health_warned)
+{
+	static const char sick[] =
+		"# cowstat summary v3\n"
+		"copy 174\nreuse 227\nzero 1\nfile 12\nthp_reuse 0\nthp_split 0\nthp_zero 0\n"
+		"unshare 0\nksm 0\nshared 0\nother 0\ncopied_bytes 761856\nprocs_live 2\n"
+		"procs_exited 1\nprocs_dropped 4\nprocs_nomem 1\nfaults_unattributed 5\n"
+		"procs_percpu 0\nhash_buckets 1024\nrecord_bytes 256\nscope_pid 0\n"
+		"probe_do_wp_page 1\nmissed_do_wp_page 2\nmissed_finish_fault 1\n";
+	char pid[16], *const warn = "cowstat: warning: module summary: 3 probe hits missed";
+	struct result r;
+	int i;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	fake_module();
+	run(&r, (char *const[]){ "cowstat", "ps", NULL });
+	EXPECT_EQ(0, r.status);
+	EXPECT_STREQ("", r.err);
+	put("summary", sick, strlen(sick));
+	for (i = 0; i < 4; i++) {
+		if (i == 0)
+			run(&r, (char *const[]){ "cowstat", "ps", "--json", NULL });
+		else if (i == 1)
+			run(&r, (char *const[]){ "cowstat", "top", "--json", "-d", "0.05", NULL });
+		else if (i == 2)
+			run(&r, (char *const[]){ "cowstat", "tree", "--json", pid, NULL });
+		else
+			run(&r, (char *const[]){ "cowstat", "run", "-o", "/dev/null", "--", "true",
+				NULL });
+		EXPECT_EQ(0, r.status) TH_LOG("case %d: %s", i, r.err);
+		EXPECT_EQ(0, i == 3 ? 0 : json_valid(r.out)) TH_LOG("case %d: %s", i, r.out);
+		EXPECT_EQ(1, lines(r.err)) TH_LOG("case %d: %s", i, r.err);
+		EXPECT_NE(NULL, strstr(r.err, warn)) TH_LOG("case %d: %s", i, r.err);
+		EXPECT_NE(NULL, strstr(r.err, "1 records not allocated, 5 faults in no process, "
+				       "4 records of ended processes dropped\n"))
+			TH_LOG("case %d: %s", i, r.err);
+	}
+	put("summary", "# cowstat summary v3\ncopy 1\n", 26);
+	run(&r, (char *const[]){ "cowstat", "ps", NULL });
+	EXPECT_EQ(0, r.status);
+	EXPECT_EQ(1, lines(r.err)) TH_LOG("%s", r.err);
+	EXPECT_NE(NULL, strstr(r.err, "warning: module summary unreadable")) TH_LOG("%s", r.err);
+	no_fake_module();
+}
+
+/*
+ * A family of module records: descendants by ppid, each started at or after its parent; the
+ * root first, then depth first, siblings in start order.
+ */
+TEST(family_rule_and_order)
+{
+	static const char procs[] =
+		"# cowstat procs v3\n"
+		"pid ppid comm state start_ns fork_ns exit_ns " COLS " copied_bytes\n"
+		"101 1 old exited 1 0 3 0 0 0 0 0 0 0 0 0 0 0 0\n"	/* an earlier 101 */
+		"105 101 oldkid exited 2 0 3 0 0 0 0 0 0 0 0 0 0 0 0\n"	/* its child */
+		"104 100 before live 5 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"	/* before 100 */
+		"100 1 root live 10 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		"102 100 second live 15 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		"101 100 first live 20 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		"106 102 grand live 25 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		"103 101 grand2 live 30 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+	const char *want[] = { "\n100 ", "\n102 ", "\n106 ", "\n101 ", "\n103 " };
+	struct result r;
+	const char *at;
+	char *big, cmd[512];
+	size_t i;
+	int n, len;
+
+	fake_module();
+	put("procs", procs, strlen(procs));
+	run(&r, (char *const[]){ "cowstat", "ps", "-t", "100", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	for (at = r.out, i = 0; i < ARRAY_SIZE(want); i++) {
+		at = strstr(at, want[i]);
+		ASSERT_NE(NULL, at) TH_LOG("%s not in order in:\n%s", want[i], r.out);
+	}
+	EXPECT_EQ(NULL, strstr(r.out, "\n104 ")) TH_LOG("%s", r.out);
+	EXPECT_EQ(NULL, strstr(r.out, "\n105 ")) TH_LOG("%s", r.out);
+	EXPECT_EQ(NULL, strstr(r.out, "old")) TH_LOG("%s", r.out);
+	/* A chain 30000 deep: every record found, the deepest last. */
+	big = malloc(30000 * 64 + 512);
+	ASSERT_NE(NULL, big);
+	len = sprintf(big, "# cowstat procs v3\npid ppid comm state start_ns fork_ns exit_ns "
+		      COLS " copied_bytes\n");
+	for (n = 0; n < 30000; n++)
+		len += sprintf(big + len, "%d %d p live %d 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n",
+			       1000 + n, n ? 999 + n : 1, 100 + n);
+	put("procs", big, len);
+	free(big);
+	snprintf(cmd, sizeof(cmd), "%s ps --json -t 1000 | python3 -c 'import json, sys\n"
+		 "p = [x[\"pid\"] for x in json.load(sys.stdin)[\"processes\"]]\n"
+		 "assert p == list(range(1000, 31000)), (len(p), p[:3], p[-3:])'",
+		 getenv("COWSTAT") ? : "tools/cowstat");
+	EXPECT_EQ(0, system(cmd));
+	no_fake_module();
+}
+
+/* Options may follow operands (tree PID --json), as they precede them. */
+TEST(options_after_operands)
+{
+	char pid[16];
+	struct result r;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	run(&r, (char *const[]){ "cowstat", "tree", pid, "--json", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
+	run(&r, (char *const[]){ "cowstat", "show", pid, "--pages", "--json", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
+	fake_module();
+	run(&r, (char *const[]){ "cowstat", "ps", "-p", "239", "--json", NULL });
+	EXPECT_EQ(0, r.status) TH_LOG("%s", r.err);
+	EXPECT_EQ(0, json_valid(r.out)) TH_LOG("%s", r.out);
+	no_fake_module();
+	/* After run's or trace's command, options are the command's. */
+	run(&r, (char *const[]){ "cowstat", "tree", pid, "--", "--json", NULL });
+	EXPECT_EQ(2, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "expected one PID")) TH_LOG("%s", r.err);
+}
+
+/* Each command takes its own options only: trace's -d and -n are not top's --delay, -n. */
+TEST(per_command_options)
+{
+	static const char *const refused[][4] = {
+		{ "trace", "--delay", "5", NULL }, { "trace", "--iterations", "3", NULL },
+		{ "ps", "--delay", "1", NULL }, { "run", "--pid", "1", NULL },
+		{ "tree", "--tree", "1", NULL }, { "version", "--output", "x", NULL },
+		{ "top", "--interval", "1", NULL }, { "show", "--iterations", "1", NULL },
+	};
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
+		char *argv[6] = { "cowstat" };
+
+		memcpy(argv + 1, refused[i], sizeof(refused[i]));
+		run(&r, argv);
+		EXPECT_EQ(2, r.status) TH_LOG("case %zu: %s", i, r.err);
+		EXPECT_NE(NULL, strstr(r.err, "unrecognized option")) TH_LOG("case %zu: %s", i,
+									   r.err);
+	}
+	/* top's own --delay is still parsed as seconds. */
+	run(&r, (char *const[]){ "cowstat", "top", "--delay", "0", NULL });
+	EXPECT_EQ(2, r.status);
+	EXPECT_NE(NULL, strstr(r.err, "expected seconds")) TH_LOG("%s", r.err);
 }
 
 TEST(every_command_has_help_with_examples)

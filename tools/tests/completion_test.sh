@@ -63,5 +63,24 @@ n=$((n + 1))
 if [ ! -e "$ps_mark" ]; then echo "ok $n pids read without calling ps(1)"; else echo "not ok $n pids read without calling ps(1)"; rm -f "$ps_mark"; fail=1; fi
 unset -f ps
 contains "the command to run after run --" "bash" cowstat run -- ba
+expect "trace options: its own, not top's --delay/--iterations" \
+	"-- --bytes --help --json --output --pages --pid --tree -b -d -h -n -o -p -q -t" cowstat trace -
+expect "ps options" "--bytes --help --json --pages --pid --tree -h -p -t" cowstat ps -
+expect "version options" "--help --json -h" cowstat version -
+expect "tree options after the PID" "--bytes --help --json --pages" cowstat tree 1 --
+# Every long option offered is one the command takes (the tool refuses the others).
+cowstat=${COWSTAT:-$(dirname "$0")/../cowstat}
+for cmd in run top tree show ps trace version; do
+	bad=
+	for opt in $(complete_words cowstat "$cmd" --); do
+		[ "$opt" = -- ] && continue
+		if timeout 10 "$cowstat" "$cmd" "$opt" < /dev/null 2>&1 >/dev/null |
+			grep -q 'unrecognized option'; then
+			bad="$bad $opt"
+		fi
+	done
+	n=$((n + 1))
+	if [ -z "$bad" ]; then echo "ok $n $cmd takes every option completed"; else echo "not ok $n $cmd refuses:$bad"; fail=1; fi
+done
 echo "1..$n"
 exit $fail

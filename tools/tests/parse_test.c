@@ -40,10 +40,20 @@ static const char summary_ok[] =
 	"procs_dropped 0\nprocs_nomem 0\nfaults_unattributed 0\nfaults_retried 3\n"
 	"scope_pid 0\nmissed_do_wp_page 2\nmissed_wp_page_reuse 1\n";
 
-static const char watches_ok[] =
-	"# cowstat watches v3\n"
-	"pid start_ns start_hex end_hex " COLS "\n"
-	"240 18982686376 7f7601944000 7f7601a44000 100 0 0 0 0 0 0 0 0 0 0\n";
+#define SNAP_PROC(pid, ppid, region, anon) \
+	"proc " #pid " " #ppid " " region " " #anon " 60 58 2 40 3 0 0 0 0 2 0\n"
+#define SNAP_MEMBER(pid, ppid) \
+	SNAP_PROC(pid, ppid, "all", 100) SNAP_PROC(pid, ppid, "heap", 100) \
+	SNAP_PROC(pid, ppid, "stack", 0) SNAP_PROC(pid, ppid, "anon", 0) \
+	SNAP_PROC(pid, ppid, "file", 0) SNAP_PROC(pid, ppid, "other", 0)
+
+static const char snapshot_ok[] =
+	"cowstat_snapshot 1\ntarget tree 412\nrange 0 0xffffffffffffffff\npage_size 4096\n"
+	"members 2\nproc_columns " COWSTAT_SNAPSHOT_PROC_COLUMNS "\n"
+	SNAP_MEMBER(412, 1) SNAP_MEMBER(413, 412)
+	"family_columns " COWSTAT_SNAPSHOT_FAMILY_COLUMNS "\n"
+	"family 2 204 200 140 60 245760\nmatrix_columns 412 413\n"
+	"matrix 412 100 60\nmatrix 413 60 100\nend\n";
 
 static const char version_ok[] = "module_version 0.2.0\ninterface_version 3\n";
 
@@ -54,7 +64,7 @@ static int parse_all(struct __test_metadata *_metadata, const char *buf)
 	struct cowstat_procs p;
 	struct cowstat_regions r;
 	struct cowstat_summary s;
-	struct cowstat_watches w;
+	struct cowstat_snapshot snap;
 	long ifver;
 	int ok = 0;
 
@@ -71,7 +81,7 @@ static int parse_all(struct __test_metadata *_metadata, const char *buf)
 	ONE(cowstat_parse_procs(buf, &p, err), cowstat_procs_free(&p));
 	ONE(cowstat_parse_regions(buf, &r, err), free(r.v));
 	ONE(cowstat_parse_summary(buf, &s, err), (void)0);
-	ONE(cowstat_parse_watches(buf, &w, err), free(w.v));
+	ONE(cowstat_parse_snapshot(buf, &snap, err), cowstat_snapshot_free(&snap));
 	ONE(cowstat_parse_version(buf, modver, sizeof(modver), &ifver, err), (void)0);
 #undef ONE
 	return ok;
@@ -113,25 +123,71 @@ TEST(regions_attach)
 	cowstat_procs_free(&p);
 }
 
-TEST(summary_watches_version_valid)
+TEST(summary_snapshot_version_valid)
 {
 	char err[COWSTAT_ERR_MAX], modver[64];
 	struct cowstat_summary s;
-	struct cowstat_watches w;
+	struct cowstat_snapshot w;
 	long ifver;
 
 	ASSERT_EQ(0, cowstat_parse_summary(summary_ok, &s, err)) TH_LOG("%s", err);
 	EXPECT_EQ(74, s.count[COWSTAT_COPY]);
 	EXPECT_EQ(3, s.faults_retried);
 	EXPECT_EQ(3, s.missed);
-	ASSERT_EQ(0, cowstat_parse_watches(watches_ok, &w, err)) TH_LOG("%s", err);
-	ASSERT_EQ(1, w.n);
-	EXPECT_EQ(0x7f7601944000ULL, w.v[0].start);
-	EXPECT_EQ(100, w.v[0].count[COWSTAT_COPY]);
-	free(w.v);
+	ASSERT_EQ(0, cowstat_parse_snapshot(snapshot_ok, &w, err)) TH_LOG("%s", err);
+	ASSERT_EQ(2, w.n);
+	EXPECT_EQ(1, w.tree);
+	EXPECT_EQ(4096, w.page_size);
+	EXPECT_EQ(413, w.v[1].pid);
+	EXPECT_EQ(412, w.v[1].ppid);
+	EXPECT_EQ(100, w.v[1].all.anon);
+	EXPECT_EQ(60, w.v[1].all.shared);
+	EXPECT_EQ(40, w.v[1].region[COWSTAT_REGION_HEAP].exclusive);
+	EXPECT_EQ(2, w.v[0].all.ksm);
+	EXPECT_EQ(140, w.distinct);
+	EXPECT_EQ(60, w.saved_pages);
+	ASSERT_NE(NULL, w.matrix);
+	EXPECT_EQ(60, w.matrix[1]);
+	cowstat_snapshot_free(&w);
 	ASSERT_EQ(0, cowstat_parse_version(version_ok, modver, sizeof(modver), &ifver, err));
 	EXPECT_STREQ("0.2.0", modver);
 	EXPECT_EQ(COWSTAT_IF_VERSION, ifver);
+}
+
+/*
+ * snapshot_ok with its first "from" replaced by "to" (and, when to names a later column, a 0
+ * appended to every proc line), parsed: 0 or -1, with a reason when refused.
+ */
+static int snapshot_edited(const char *from, const char *to)
+{
+	char buf[4096], out[8192], err[COWSTAT_ERR_MAX] = "", *at, *o = out;
+	int later = strstr(to, "later") != NULL, proc_line = 0;
+	struct cowstat_snapshot snap;
+	const char *p;
+	int r;
+
+	snprintf(buf, sizeof(buf), "%s", snapshot_ok);
+	at = strstr(buf, from);
+	if (!at)
+		return -2;
+	memmove(at + strlen(to), at + strlen(from), strlen(at + strlen(from)) + 1);
+	memcpy(at, to, strlen(to));
+	for (p = buf; *p; p++) {
+		if (p == buf || p[-1] == '\n')
+			proc_line = !strncmp(p, "proc ", 5);
+		if (*p == '\n' && later && proc_line) {
+			*o++ = ' ';
+			*o++ = '0';
+		}
+		*o++ = *p;
+	}
+	*o = '\0';
+	r = cowstat_parse_snapshot(out, &snap, err);
+	if (!r)
+		cowstat_snapshot_free(&snap);
+	else if (!err[0] || strchr(err, '\n'))
+		return -3;
+	return r;
 }
 
 /* Each of these is refused, with a reason. */
@@ -165,6 +221,23 @@ TEST(malformed_refused)
 		EXPECT_EQ(-1, cowstat_parse_procs(bad[i], &p, err)) TH_LOG("case %zu", i);
 		EXPECT_NE('\0', err[0]);
 	}
+	EXPECT_EQ(-1, snapshot_edited("cowstat_snapshot 1", "cowstat_snapshot 2"));
+	EXPECT_EQ(-1, snapshot_edited("members 2", "members 3"));
+	EXPECT_EQ(-1, snapshot_edited("members 2", "members 02x"));
+	EXPECT_EQ(-1, snapshot_edited("page_size 4096", "page_size 4095"));
+	EXPECT_EQ(-1, snapshot_edited("range 0 0xffffffffffffffff", "range 0x10 0x10"));
+	EXPECT_EQ(-1, snapshot_edited("proc 413 412 heap", "proc 413 412 stack"));
+	EXPECT_EQ(-1, snapshot_edited("proc 413 412 heap", "proc 414 412 heap"));
+	EXPECT_EQ(-1, snapshot_edited("proc 412 1 all 100", "proc 412 1 all 1x0"));
+	EXPECT_EQ(-1, snapshot_edited("family 2 ", "family 3 "));
+	EXPECT_EQ(-1, snapshot_edited("matrix_columns 412 413", "matrix_columns 413 412"));
+	EXPECT_EQ(-1, snapshot_edited("matrix 413 60 100", "matrix 413 60"));
+	EXPECT_EQ(-1, snapshot_edited("matrix_columns 412 413", "matrix none"));
+	EXPECT_EQ(-1, snapshot_edited("end\n", "end\nend\n"));
+	EXPECT_EQ(-1, snapshot_edited("end\n", ""));
+	EXPECT_EQ(0, snapshot_edited("range 0 ", "range 0x0 "));
+	EXPECT_EQ(0, snapshot_edited("range 0 ", "range 0x1000 "));
+	EXPECT_EQ(0, snapshot_edited("ksm swap", "ksm swap later"));
 	EXPECT_EQ(-1, cowstat_parse_summary("# cowstat summary v3\ncopy 1\n",
 					    &(struct cowstat_summary){}, err));
 	EXPECT_EQ(-1, cowstat_parse_version("module_version 1\n", err, 8, &(long){0}, err));
@@ -183,8 +256,8 @@ static unsigned int rnd(void)
 /* Every prefix of every valid file: accepted or refused, never a crash. */
 TEST(fuzz_truncated)
 {
-	const char *files[] = { procs_ok, regions_ok, summary_ok, watches_ok, version_ok };
-	char buf[1024];
+	const char *files[] = { procs_ok, regions_ok, summary_ok, snapshot_ok, version_ok };
+	char buf[4096];
 	size_t f, len;
 
 	for (f = 0; f < ARRAY_SIZE(files); f++)
@@ -198,7 +271,7 @@ TEST(fuzz_truncated)
 /* Random byte flips, insertions, deletions and line duplications of valid files. */
 TEST(fuzz_mutated)
 {
-	const char *files[] = { procs_ok, regions_ok, summary_ok, watches_ok, version_ok };
+	const char *files[] = { procs_ok, regions_ok, summary_ok, snapshot_ok, version_ok };
 	static const char alphabet[] = " \n\\0123456789azv#-x\t\377";
 	char buf[4096];
 	int it, m;

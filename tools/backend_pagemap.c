@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Sharing measured from /proc/PID/pagemap. A page counts when it is present, anonymous (bit 61
- * clear) and in a private mapping: that is the memory fork shares copy-on-write. As root,
- * /proc/kpagecount says how many mappings its frame has (shared: more than one) and
- * /proc/kpageflags whether it is the zero page; frames are collected to count the distinct
- * ones and the pairwise overlap. Otherwise bit 56 says whether it is mapped exclusively.
+ * Sharing measured from /proc/PID/pagemap (Documentation/admin-guide/mm/pagemap.rst), with
+ * /proc/PID/maps for the private mappings and their region class. A page counts when it is
+ * present, anonymous (bit 61 clear) and in a private mapping: that is the memory fork shares
+ * copy-on-write. As root, /proc/kpagecount says how many mappings its frame has (shared: more
+ * than one) and /proc/kpageflags whether it is the zero page; frames are collected to count
+ * the distinct ones and the pairwise overlap. Otherwise bit 56 says whether it is mapped
+ * exclusively.
  *
  * The zero pages count too, as the module counts them. The 4 KiB one has no struct page in
  * pagemap's eyes and reads as anonymous; the huge zero page, mapped by a PMD, is a page that
@@ -19,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pagemap.h"
+#include "backend.h"
 #include "proc.h"
 #include "tool.h"
 
@@ -68,7 +70,8 @@ static const char *pm_limits(void)
 	return "not root: saved, distinct frames, pairs and zero pages unavailable";
 }
 
-int cowstat_pagemap_region(const char *path)
+/* Region class of a /proc/PID/maps line's path ("" for anonymous), as the module names it. */
+static int pagemap_region(const char *path)
 {
 	if (!*path || !strncmp(path, "[anon:", 6))
 		return COWSTAT_REGION_ANON;
@@ -143,7 +146,9 @@ static int account(struct pm_ctx *c, u64 e, int anon_vma, struct cowstat_share_c
 static int scan_vma(struct pm_ctx *c, int pm, u64 start, u64 end, int anon_vma,
 		    struct cowstat_share_counts *r, struct frames *f)
 {
-	u64 buf[PM_BATCH], page = start / COWSTAT_PAGE_SIZE, last = end / COWSTAT_PAGE_SIZE;
+	/* pagemap has one entry per page of this kernel. */
+	u64 psize = (u64)sysconf(_SC_PAGESIZE);
+	u64 buf[PM_BATCH], page = start / psize, last = end / psize;
 
 	while (page < last) {
 		size_t want = last - page > PM_BATCH ? PM_BATCH : last - page, i;
@@ -203,7 +208,7 @@ static int scan_proc(struct pm_ctx *c, struct cowstat_share_proc *p, struct fram
 			continue;
 		if (m.perms[3] != 'p' || !strcmp(m.name, "[vsyscall]"))
 			continue;
-		rg = cowstat_pagemap_region(m.name);
+		rg = pagemap_region(m.name);
 		r = scan_vma(c, pm, m.start, m.end,
 			     rg != COWSTAT_REGION_FILE && rg != COWSTAT_REGION_OTHER, &rc, f);
 		if (r)
@@ -359,42 +364,9 @@ out:
 	return ret;
 }
 
-static void pm_release(struct cowstat_share *s)
-{
-	free(s->procs);
-	free(s->pairs);
-	memset(s, 0, sizeof(*s));
-}
-
 const struct cowstat_share_backend cowstat_pagemap_backend = {
 	.name = "pagemap",
 	.available = pm_available,
 	.limits = pm_limits,
 	.snapshot = pm_snapshot,
-	.release = pm_release,
 };
-
-const struct cowstat_share_backend *cowstat_share_backend_select(void)
-{
-	static const struct cowstat_share_backend * const order[] = {
-		&cowstat_module_backend,
-		&cowstat_pagemap_backend,
-	};
-	const char *want = getenv("COWSTAT_BACKEND");
-	char why[COWSTAT_ERR_MAX];
-	size_t i;
-
-	for (i = 0; want && *want && i < ARRAY_SIZE(order); i++) {
-		if (strcmp(want, order[i]->name))
-			continue;
-		if (order[i]->available(why))
-			cowstat_fatal("backend %s unavailable: %s", want, why);
-		return order[i];
-	}
-	if (want && *want)
-		cowstat_fatal("COWSTAT_BACKEND=%s: no such backend (module, pagemap)", want);
-	for (i = 0; i < ARRAY_SIZE(order); i++)
-		if (!order[i]->available(why))
-			return order[i];
-	cowstat_fatal("no way to measure sharing: %s", why);
-}

@@ -11,7 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "module.h"
+#include "family.h"
+#include "modfiles.h"
 #include "tool.h"
 
 #define LOAD_HINT "load it as root with 'insmod build/$(uname -r)/cowstat.ko' (built by 'make')"
@@ -87,14 +88,40 @@ void cowstat_module_procs(struct cowstat_procs *out, int with_regions)
 	free(rg.v);
 }
 
-void cowstat_module_summary(struct cowstat_summary *out)
+void cowstat_module_warn_health(void)
 {
-	char err[COWSTAT_ERR_MAX];
-	char *buf = read_or_die(COWSTAT_FILE_SUMMARY);
+	char err[COWSTAT_ERR_MAX], line[256], *buf;
+	struct cowstat_summary s;
+	const struct {
+		const u64 *v;
+		const char *what;
+	} items[] = {
+		{ &s.missed, "probe hits missed (faults not counted)" },
+		{ &s.procs_nomem, "records not allocated" },
+		{ &s.faults_unattributed, "faults in no process" },
+		{ &s.procs_dropped, "records of ended processes dropped" },
+	};
+	int len = 0, r;
+	size_t i;
 
-	if (cowstat_parse_summary(buf, out, err))
-		cowstat_fatal("malformed module output: %s", err);
-	free(buf);
+	if (!cowstat_module_usable(err))
+		return;
+	r = cowstat_read_file(COWSTAT_FILE_SUMMARY, &buf, err);
+	if (!r) {
+		r = cowstat_parse_summary(buf, &s, err);
+		free(buf);
+	}
+	if (r) {
+		fprintf(stderr, "%s: warning: module summary unreadable: %s\n", cowstat_prog, err);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(items); i++)
+		if (*items[i].v)
+			len += snprintf(line + len, sizeof(line) - len, "%s%llu %s",
+					len ? ", " : "", (unsigned long long)*items[i].v,
+					items[i].what);
+	if (len)
+		fprintf(stderr, "%s: warning: module summary: %s\n", cowstat_prog, line);
 }
 
 int cowstat_module_control(const char *fmt, ...)
@@ -132,28 +159,27 @@ struct cowstat_proc *cowstat_procs_find(struct cowstat_procs *p, int pid)
 	return best;
 }
 
-size_t cowstat_procs_family(struct cowstat_procs *p, int root, struct cowstat_proc **out)
+size_t cowstat_module_family(struct cowstat_procs *p, int root, struct cowstat_proc **out)
 {
 	struct cowstat_proc *r = cowstat_procs_find(p, root);
-	size_t n = 0, i, k, before;
+	struct cowstat_family_node *nodes;
+	size_t n, i, *idx;
 
 	if (!r)
 		return 0;
-	out[n++] = r;
-	do {
-		before = n;
-		for (i = 0; i < p->n; i++) {
-			struct cowstat_proc *c = &p->v[i];
-			int in = 0, parent = 0;
-
-			for (k = 0; k < n; k++) {
-				in |= out[k] == c;
-				parent |= out[k]->pid == c->ppid && c != out[k] &&
-					  c->start_ns >= out[k]->start_ns;
-			}
-			if (!in && parent)
-				out[n++] = c;
-		}
-	} while (n != before);
+	nodes = calloc(p->n, sizeof(*nodes));
+	idx = calloc(p->n, sizeof(*idx));
+	if (!nodes || !idx)
+		cowstat_fatal("out of memory");
+	for (i = 0; i < p->n; i++) {
+		nodes[i].pid = p->v[i].pid;
+		nodes[i].ppid = p->v[i].ppid;
+		nodes[i].start_ns = p->v[i].start_ns;
+	}
+	n = cowstat_family(nodes, p->n, r - p->v, idx, NULL);
+	for (i = 0; i < n; i++)
+		out[i] = &p->v[idx[i]];
+	free(nodes);
+	free(idx);
 	return n;
 }
