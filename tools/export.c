@@ -87,7 +87,11 @@ struct exporter {
 	double scrape_seconds;
 };
 
-static volatile sig_atomic_t stop;
+/*
+ * Set by SIGINT and SIGTERM; read after poll() and usleep() return (calls the compiler cannot
+ * see through, so it reads it again).
+ */
+static sig_atomic_t stop;
 
 static void on_signal(int sig)
 {
@@ -163,8 +167,8 @@ static void parse_family(struct exporter *x, const char *spec)
 		while (strlen(f->arg) > 1 && f->arg[strlen(f->arg) - 1] == '/')
 			f->arg[strlen(f->arg) - 1] = 0;
 	} else {
-		cowstat_usage_error("export: --family '%s': expected [NAME=]pid:PID, comm:COMM (at most 15 bytes) or cgroup:/PATH",
-				    spec);
+		cowstat_usage_error("export: --family '%s': expected [NAME=]%s", spec,
+				    "pid:PID, comm:COMM (at most 15 bytes) or cgroup:/PATH");
 	}
 	if (!nl) {
 		s = spec;
@@ -183,6 +187,9 @@ static void parse_family(struct exporter *x, const char *spec)
 	x->nfam++;
 }
 
+#define STAT_PPID_START \
+	"%*c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu"
+
 /*
  * The processes of /proc as records without counts, for the families' membership when the
  * module is absent (start_ns from /proc/PID/stat's start time, in clock ticks).
@@ -199,7 +206,7 @@ static int proc_records(struct cowstat_procs *out)
 		return -1;
 	while ((d = readdir(dir))) {
 		struct cowstat_proc *p;
-		char path[64], buf[1024], *rp;
+		char path[64], buf[1024], *rp, *lp;
 		unsigned long long start;
 		int pid = atoi(d->d_name), fd;
 		ssize_t n;
@@ -227,13 +234,13 @@ static int proc_records(struct cowstat_procs *out)
 		p = &out->v[out->n];
 		memset(p, 0, sizeof(*p));
 		p->pid = pid;
-		/* Fields after the name: state ppid ... starttime is the 20th. */
-		if (sscanf(rp + 2, "%*c %d %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %llu",
-			   &p->ppid, &start) != 2)
+		/* After the name: state, ppid, then starttime is the 20th field. */
+		if (sscanf(rp + 2, STAT_PPID_START, &p->ppid, &start) != 2)
 			continue;
 		p->start_ns = start * (1000000000ULL / tick);
 		*rp = 0;
-		snprintf(p->comm, sizeof(p->comm), "%s", strchr(buf, '(') ? strchr(buf, '(') + 1 : "");
+		lp = strchr(buf, '(');
+		snprintf(p->comm, sizeof(p->comm), "%s", lp ? lp + 1 : "");
 		out->n++;
 	}
 	closedir(dir);
@@ -455,7 +462,8 @@ static void refresh_snapshots(struct exporter *x, int force)
 			f->have_snap = 1;
 			f->snap_members = 0;
 			memset(&f->snap, 0, sizeof(f->snap));
-			f->snap_distinct = f->snap_saved = 0;
+			f->snap_distinct = 0;
+			f->snap_saved = 0;
 		} else if (b->snapshot(pids, n, 0, &s, err)) {
 			x->err_snapshot++;
 			f->have_snap = 0;
@@ -484,167 +492,207 @@ static void help_type(struct cowstat_buf *b, const char *name, const char *type,
 	cowstat_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The start of a sample of family f: NAME{family="..." (the caller ends the labels). */
+static void family_sample(struct cowstat_buf *b, const char *name, const struct family *f)
+{
+	cowstat_buf_printf(b, "%s{family=\"", name);
+	put_label(b, f->name);
+	cowstat_buf_printf(b, "\"");
+}
+
+static u64 family_count(const struct family *f, int c)
+{
+	u64 v = c < 0 ? f->base_copied : f->base[c];
+	size_t k;
+
+	for (k = 0; k < f->n; k++)
+		v += c < 0 ? f->m[k].copied_bytes : f->m[k].count[c];
+	return v;
+}
+
+static void process_metrics(struct exporter *x, struct cowstat_buf *b)
+{
+	long series = 0;
+	size_t i, k;
+
+	x->series_capped = 0;
+	help_type(b, "cowstat_process_copied_bytes_total", "counter",
+		  "Bytes copied by COW in one process (--per-process).");
+	for (i = 0; i < x->nfam; i++) {
+		struct family *f = &x->fam[i];
+
+		for (k = 0; k < f->n; k++) {
+			struct member *m = &f->m[k];
+
+			if (series >= x->max_series) {
+				x->series_capped++;
+				continue;
+			}
+			series++;
+			family_sample(b, "cowstat_process_copied_bytes_total", f);
+			cowstat_buf_printf(b, ",pid=\"%d\",start_ns=\"%llu\",comm=\"", m->pid,
+					   (unsigned long long)m->start_ns);
+			put_label(b, m->comm);
+			cowstat_buf_printf(b, "\"} %llu\n", (unsigned long long)m->copied_bytes);
+		}
+	}
+	help_type(b, "cowstat_exporter_process_series_capped", "gauge",
+		  "Processes left out of the per-process series by --max-series.");
+	cowstat_buf_printf(b, "cowstat_exporter_process_series_capped %llu\n",
+			   (unsigned long long)x->series_capped);
+}
+
+/* The fault counters, once the module has been read: never zeros that were not read. */
 static void family_metrics(struct exporter *x, struct cowstat_buf *b)
 {
 	static const char * const names[] = COWSTAT_CLASS_NAMES;
-	long series = 0;
-	size_t i, k;
+	size_t i, k, live;
 	int c;
 
-	/* Never read from the module: no fault counts to give (not zeros). */
-	if (x->module_seen) {
-		help_type(b, "cowstat_family_cow_faults_total", "counter",
-			  "Write-protect faults of the family's processes, by class (Documentation/cowstat.rst, Fault classes).");
-		for (i = 0; i < x->nfam; i++) {
-			struct family *f = &x->fam[i];
-
-			for (c = 0; c < COWSTAT_NR_CLASSES; c++) {
-				u64 v = f->base[c];
-
-				for (k = 0; k < f->n; k++)
-					v += f->m[k].count[c];
-				cowstat_buf_printf(b, "cowstat_family_cow_faults_total{family=\"");
-				put_label(b, f->name);
-				cowstat_buf_printf(b, "\",class=\"%s\"} %llu\n", names[c],
-						   (unsigned long long)v);
-			}
-		}
-		help_type(b, "cowstat_family_copied_bytes_total", "counter",
-			  "Bytes copied by copy-on-write in the family's processes.");
-		for (i = 0; i < x->nfam; i++) {
-			struct family *f = &x->fam[i];
-			u64 v = f->base_copied;
-
-			for (k = 0; k < f->n; k++)
-				v += f->m[k].copied_bytes;
-			cowstat_buf_printf(b, "cowstat_family_copied_bytes_total{family=\"");
-			put_label(b, f->name);
-			cowstat_buf_printf(b, "\"} %llu\n", (unsigned long long)v);
-		}
-		help_type(b, "cowstat_family_processes", "gauge",
-			  "Records of the family in the module's table, by state.");
-		for (i = 0; i < x->nfam; i++) {
-			struct family *f = &x->fam[i];
-			size_t live = 0;
-
-			for (k = 0; k < f->n; k++)
-				live += !f->m[k].exited;
-			cowstat_buf_printf(b, "cowstat_family_processes{family=\"");
-			put_label(b, f->name);
-			cowstat_buf_printf(b, "\",state=\"live\"} %zu\n", live);
-			cowstat_buf_printf(b, "cowstat_family_processes{family=\"");
-			put_label(b, f->name);
-			cowstat_buf_printf(b, "\",state=\"exited\"} %zu\n", f->n - live);
-		}
-	}
-	if (x->per_process && x->module_up) {
-		x->series_capped = 0;
-		help_type(b, "cowstat_process_copied_bytes_total", "counter",
-			  "Bytes copied by copy-on-write in one process (--per-process).");
-		for (i = 0; i < x->nfam; i++) {
-			struct family *f = &x->fam[i];
-
-			for (k = 0; k < f->n; k++) {
-				struct member *m = &f->m[k];
-
-				if (series >= x->max_series) {
-					x->series_capped++;
-					continue;
-				}
-				series++;
-				cowstat_buf_printf(b, "cowstat_process_copied_bytes_total{family=\"");
-				put_label(b, f->name);
-				cowstat_buf_printf(b, "\",pid=\"%d\",start_ns=\"%llu\",comm=\"", m->pid,
-						   (unsigned long long)m->start_ns);
-				put_label(b, m->comm);
-				cowstat_buf_printf(b, "\"} %llu\n", (unsigned long long)m->copied_bytes);
-			}
-		}
-		help_type(b, "cowstat_exporter_process_series_capped", "gauge",
-			  "Processes left out of the per-process series by --max-series at the last scrape.");
-		cowstat_buf_printf(b, "cowstat_exporter_process_series_capped %llu\n",
-				   (unsigned long long)x->series_capped);
-	}
-}
-
-static void snap_gauge(struct cowstat_buf *b, struct exporter *x, const char *name,
-		       const char *help, int frames, u64 (*get)(const struct family *f))
-{
-	size_t i;
-
-	help_type(b, name, "gauge", help);
+	if (!x->module_seen)
+		return;
+	help_type(b, "cowstat_family_cow_faults_total", "counter",
+		  "Write-protect faults of the family's processes, by class.");
 	for (i = 0; i < x->nfam; i++) {
-		const struct family *f = &x->fam[i];
-
-		if (!f->have_snap || (frames && f->snap_members && !f->snap_have_frames))
-			continue;
-		cowstat_buf_printf(b, "%s{family=\"", name);
-		put_label(b, f->name);
-		cowstat_buf_printf(b, "\"} %llu\n", (unsigned long long)get(f));
+		for (c = 0; c < COWSTAT_NR_CLASSES; c++) {
+			family_sample(b, "cowstat_family_cow_faults_total", &x->fam[i]);
+			cowstat_buf_printf(b, ",class=\"%s\"} %llu\n", names[c],
+					   (unsigned long long)family_count(&x->fam[i], c));
+		}
 	}
+	help_type(b, "cowstat_family_copied_bytes_total", "counter",
+		  "Bytes copied by copy-on-write in the family's processes.");
+	for (i = 0; i < x->nfam; i++) {
+		family_sample(b, "cowstat_family_copied_bytes_total", &x->fam[i]);
+		cowstat_buf_printf(b, "} %llu\n", (unsigned long long)family_count(&x->fam[i], -1));
+	}
+	help_type(b, "cowstat_family_processes", "gauge",
+		  "The family's records in the module's table, by state.");
+	for (i = 0; i < x->nfam; i++) {
+		struct family *f = &x->fam[i];
+
+		for (k = 0, live = 0; k < f->n; k++)
+			live += !f->m[k].exited;
+		family_sample(b, "cowstat_family_processes", f);
+		cowstat_buf_printf(b, ",state=\"live\"} %zu\n", live);
+		family_sample(b, "cowstat_family_processes", f);
+		cowstat_buf_printf(b, ",state=\"exited\"} %zu\n", f->n - live);
+	}
+	if (x->per_process && x->module_up)
+		process_metrics(x, b);
 }
 
-static u64 get_mapped(const struct family *f) { return f->snap.mapped * COWSTAT_PAGE_SIZE; }
-static u64 get_shared(const struct family *f) { return f->snap.shared * COWSTAT_PAGE_SIZE; }
-static u64 get_excl(const struct family *f) { return f->snap.exclusive * COWSTAT_PAGE_SIZE; }
-static u64 get_distinct(const struct family *f) { return f->snap_distinct * COWSTAT_PAGE_SIZE; }
-static u64 get_saved(const struct family *f) { return f->snap_saved * COWSTAT_PAGE_SIZE; }
-static u64 get_members(const struct family *f) { return f->snap_members; }
+enum snap_field { SNAP_MAPPED, SNAP_SHARED, SNAP_EXCL, SNAP_DISTINCT, SNAP_SAVED, SNAP_PROCS,
+		  SNAP_TIME, SNAP_SECONDS };
+
+static const struct {
+	const char *name, *help;
+	int frames;		/* needs the frame figures (distinct, saved) */
+} snap_metrics[] = {
+	[SNAP_MAPPED] = { "cowstat_family_mapped_bytes",
+			  "Private anonymous memory mapped by the family, summed.", 0 },
+	[SNAP_SHARED] = { "cowstat_family_shared_bytes",
+			  "Of the mapped bytes, those mapped by more than one process.", 0 },
+	[SNAP_EXCL] = { "cowstat_family_exclusive_bytes",
+			"Of the mapped bytes, those mapped by one process only.", 0 },
+	[SNAP_DISTINCT] = { "cowstat_family_distinct_bytes",
+			    "The distinct page frames behind the family's mappings.", 1 },
+	[SNAP_SAVED] = { "cowstat_family_saved_bytes",
+			 "Memory copy-on-write saves the family: mapped minus distinct.", 1 },
+	[SNAP_PROCS] = { "cowstat_family_snapshot_processes",
+			 "Live processes the last snapshot measured.", 0 },
+	[SNAP_TIME] = { "cowstat_family_snapshot_timestamp_seconds",
+			"When the last snapshot was taken (Unix time).", 0 },
+	[SNAP_SECONDS] = { "cowstat_family_snapshot_duration_seconds",
+			   "How long the last snapshot took.", 0 },
+};
 
 static void snapshot_metrics(struct exporter *x, struct cowstat_buf *b)
 {
-	size_t i;
+	size_t i, m;
 
-	snap_gauge(b, x, "cowstat_family_mapped_bytes", "Anonymous private memory mapped by the family's live processes, summed over them (last snapshot).", 0, get_mapped);
-	snap_gauge(b, x, "cowstat_family_shared_bytes", "Of the mapped bytes, those in pages mapped by more than one process (last snapshot).", 0, get_shared);
-	snap_gauge(b, x, "cowstat_family_exclusive_bytes", "Of the mapped bytes, those in pages mapped by one process only (last snapshot).", 0, get_excl);
-	snap_gauge(b, x, "cowstat_family_distinct_bytes", "Memory of the distinct page frames behind the family's mappings (last snapshot).", 1, get_distinct);
-	snap_gauge(b, x, "cowstat_family_saved_bytes", "Memory copy-on-write saves the family: mapped minus distinct, zero page left out (last snapshot).", 1, get_saved);
-	snap_gauge(b, x, "cowstat_family_snapshot_processes", "Live processes measured by the last snapshot.", 0, get_members);
-	help_type(b, "cowstat_family_snapshot_timestamp_seconds", "gauge", "When the last snapshot of the family was taken (Unix time).");
-	for (i = 0; i < x->nfam; i++) {
-		if (!x->fam[i].snap_time)
-			continue;
-		cowstat_buf_printf(b, "cowstat_family_snapshot_timestamp_seconds{family=\"");
-		put_label(b, x->fam[i].name);
-		cowstat_buf_printf(b, "\"} %.3f\n", x->fam[i].snap_time);
+	for (m = 0; m < ARRAY_SIZE(snap_metrics); m++) {
+		help_type(b, snap_metrics[m].name, "gauge", snap_metrics[m].help);
+		for (i = 0; i < x->nfam; i++) {
+			const struct family *f = &x->fam[i];
+			u64 v;
+
+			if (m >= SNAP_TIME ? !f->snap_time : !f->have_snap)
+				continue;
+			if (snap_metrics[m].frames && f->snap_members && !f->snap_have_frames)
+				continue;
+			family_sample(b, snap_metrics[m].name, f);
+			switch (m) {
+			case SNAP_TIME:
+				cowstat_buf_printf(b, "} %.3f\n", f->snap_time);
+				continue;
+			case SNAP_SECONDS:
+				cowstat_buf_printf(b, "} %.6f\n", f->snap_seconds);
+				continue;
+			case SNAP_MAPPED:
+				v = f->snap.mapped * COWSTAT_PAGE_SIZE;
+				break;
+			case SNAP_SHARED:
+				v = f->snap.shared * COWSTAT_PAGE_SIZE;
+				break;
+			case SNAP_EXCL:
+				v = f->snap.exclusive * COWSTAT_PAGE_SIZE;
+				break;
+			case SNAP_DISTINCT:
+				v = f->snap_distinct * COWSTAT_PAGE_SIZE;
+				break;
+			case SNAP_SAVED:
+				v = f->snap_saved * COWSTAT_PAGE_SIZE;
+				break;
+			default:
+				v = f->snap_members;
+			}
+			cowstat_buf_printf(b, "} %llu\n", (unsigned long long)v);
+		}
 	}
-	help_type(b, "cowstat_family_snapshot_duration_seconds", "gauge", "How long the last snapshot of the family took.");
-	for (i = 0; i < x->nfam; i++) {
-		if (!x->fam[i].snap_time)
-			continue;
-		cowstat_buf_printf(b, "cowstat_family_snapshot_duration_seconds{family=\"");
-		put_label(b, x->fam[i].name);
-		cowstat_buf_printf(b, "\"} %.6f\n", x->fam[i].snap_seconds);
-	}
+}
+
+/* One sample of a metric without labels (or with the labels given in name). */
+static void plain(struct cowstat_buf *b, const char *name, const char *type, const char *help,
+		  u64 v)
+{
+	if (help)
+		help_type(b, name, type, help);
+	cowstat_buf_printf(b, "%s %llu\n", name, (unsigned long long)v);
 }
 
 static void health_metrics(struct exporter *x, struct cowstat_buf *b)
 {
 	const struct cowstat_summary *s = &x->sum;
+	const char *c = "counter";
 
-	help_type(b, "cowstat_module_up", "gauge", "1 if cowstat.ko's files could be read at this scrape.");
-	cowstat_buf_printf(b, "cowstat_module_up %d\n", x->module_up);
+	plain(b, "cowstat_module_up", "gauge", "1 if cowstat.ko's files were read at this scrape.",
+	      x->module_up);
 	if (x->module_up && x->have_sum) {
-		help_type(b, "cowstat_module_missed_probe_hits_total", "counter", "Probe hits the module could not handle: those faults are not counted.");
-		cowstat_buf_printf(b, "cowstat_module_missed_probe_hits_total %llu\n", (unsigned long long)s->missed);
-		help_type(b, "cowstat_module_records_dropped_total", "counter", "Exited process records dropped beyond max_exited.");
-		cowstat_buf_printf(b, "cowstat_module_records_dropped_total %llu\n", (unsigned long long)s->procs_dropped);
-		help_type(b, "cowstat_module_record_alloc_failures_total", "counter", "Process records that could not be allocated.");
-		cowstat_buf_printf(b, "cowstat_module_record_alloc_failures_total %llu\n", (unsigned long long)s->procs_nomem);
-		help_type(b, "cowstat_module_faults_unattributed_total", "counter", "Faults counted in no process.");
-		cowstat_buf_printf(b, "cowstat_module_faults_unattributed_total %llu\n", (unsigned long long)s->faults_unattributed);
-		help_type(b, "cowstat_module_records", "gauge", "Process records in the module's table, by state.");
-		cowstat_buf_printf(b, "cowstat_module_records{state=\"live\"} %llu\n", (unsigned long long)s->procs_live);
-		cowstat_buf_printf(b, "cowstat_module_records{state=\"exited\"} %llu\n", (unsigned long long)s->procs_exited);
+		plain(b, "cowstat_module_missed_probe_hits_total", c,
+		      "Probe hits the module could not handle: faults not counted.", s->missed);
+		plain(b, "cowstat_module_records_dropped_total", c,
+		      "Exited process records dropped beyond max_exited.", s->procs_dropped);
+		plain(b, "cowstat_module_record_alloc_failures_total", c,
+		      "Process records that could not be allocated.", s->procs_nomem);
+		plain(b, "cowstat_module_faults_unattributed_total", c,
+		      "Faults counted in no process.", s->faults_unattributed);
+		help_type(b, "cowstat_module_records", "gauge",
+			  "Process records in the module's table, by state.");
+		plain(b, "cowstat_module_records{state=\"live\"}", NULL, NULL, s->procs_live);
+		plain(b, "cowstat_module_records{state=\"exited\"}", NULL, NULL, s->procs_exited);
 	}
-	help_type(b, "cowstat_exporter_errors_total", "counter", "Failed reads, by source: the module's files, or a sharing snapshot.");
-	cowstat_buf_printf(b, "cowstat_exporter_errors_total{source=\"module\"} %llu\n", (unsigned long long)x->err_module);
-	cowstat_buf_printf(b, "cowstat_exporter_errors_total{source=\"snapshot\"} %llu\n", (unsigned long long)x->err_snapshot);
-	help_type(b, "cowstat_exporter_scrapes_total", "counter", "Answers the exporter has built.");
-	cowstat_buf_printf(b, "cowstat_exporter_scrapes_total %llu\n", (unsigned long long)x->scrapes);
-	help_type(b, "cowstat_exporter_scrape_duration_seconds", "gauge", "How long building the previous answer took.");
-	cowstat_buf_printf(b, "cowstat_exporter_scrape_duration_seconds %.6f\n", x->scrape_seconds);
+	help_type(b, "cowstat_exporter_errors_total", c,
+		  "Failed reads, by source: the module's files, or a snapshot.");
+	plain(b, "cowstat_exporter_errors_total{source=\"module\"}", NULL, NULL, x->err_module);
+	plain(b, "cowstat_exporter_errors_total{source=\"snapshot\"}", NULL, NULL,
+	      x->err_snapshot);
+	plain(b, "cowstat_exporter_scrapes_total", c, "Answers the exporter has built.",
+	      x->scrapes);
+	help_type(b, "cowstat_exporter_scrape_duration_seconds", "gauge",
+		  "How long building the previous answer took.");
+	cowstat_buf_printf(b, "cowstat_exporter_scrape_duration_seconds %.6f\n",
+			   x->scrape_seconds);
 }
 
 /* Everything, in the text format. */
@@ -661,6 +709,10 @@ static void build(struct exporter *x, struct cowstat_buf *b)
 	x->scrape_seconds = now_s() - t0;
 }
 
+static const char landing_page[] =
+	"<html><head><title>cowstat exporter</title></head><body>\n"
+	"<h1>cowstat exporter</h1><p><a href=\"/metrics\">Metrics</a></p></body></html>\n";
+
 static int handler(const char *path, struct cowstat_buf *body, const char **type, void *ctx)
 {
 	if (!strcmp(path, "/metrics")) {
@@ -669,9 +721,7 @@ static int handler(const char *path, struct cowstat_buf *body, const char **type
 		return 200;
 	}
 	if (!strcmp(path, "/")) {
-		cowstat_buf_printf(body, "<html><head><title>cowstat exporter</title></head><body>"
-				   "<h1>cowstat exporter</h1><p><a href=\"/metrics\">Metrics</a></p>"
-				   "</body></html>\n");
+		cowstat_buf_printf(body, "%s", landing_page);
 		*type = "text/html; charset=utf-8";
 		return 200;
 	}
@@ -714,13 +764,15 @@ static double arg_seconds(const char *what, const char *s, double min, double ma
 	errno = 0;
 	v = strtod(s, &end);
 	if (errno || end == s || *end || !(v >= min && v <= max))
-		cowstat_usage_error("%s: expected seconds from %g to %g, got '%s'", what, min, max, s);
+		cowstat_usage_error("%s: expected seconds from %g to %g, got '%s'", what, min, max,
+				    s);
 	return v;
 }
 
 int cowstat_cmd_export(int argc, char **argv)
 {
-	enum { O_LISTEN = 1, O_TEXTFILE, O_FAMILY, O_PER_PROCESS, O_MAX_SERIES, O_SNAP, O_INTERVAL };
+	enum { O_LISTEN = 1, O_TEXTFILE, O_FAMILY, O_PER_PROCESS, O_MAX_SERIES, O_SNAP,
+	       O_INTERVAL };
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "listen", required_argument, NULL, O_LISTEN },

@@ -209,7 +209,7 @@ static int conn_write(struct conn *c)
 }
 
 int cowstat_http_serve(int lfd, cowstat_http_handler handler, void (*tick)(void *ctx),
-		       int timeout_ms, void *ctx, volatile sig_atomic_t *stop, char *err)
+		       int timeout_ms, void *ctx, sig_atomic_t *stop, char *err)
 {
 	struct pollfd pfd[COWSTAT_HTTP_CONNS + 1];
 	struct conn *conns;

@@ -44,6 +44,6 @@ int cowstat_http_listen(const char *addr, char *err);
  * called between requests. Returns 0, or -1 with a reason in err.
  */
 int cowstat_http_serve(int lfd, cowstat_http_handler handler, void (*tick)(void *ctx),
-		       int timeout_ms, void *ctx, volatile sig_atomic_t *stop, char *err);
+		       int timeout_ms, void *ctx, sig_atomic_t *stop, char *err);
 
 #endif /* _COWSTAT_HTTP_H */
