@@ -187,7 +187,8 @@ def need_prometheus():
 
 def tree_json(pid):
     p = run([COWSTAT, "tree", "--json", str(pid)])
-    check(p.returncode == 0, "cowstat tree: " + p.stderr.strip())
+    check(p.returncode == 0, "cowstat tree: exit %d: %s %s" % (p.returncode, p.stderr.strip(),
+                                                               p.stdout[-300:]))
     return json.loads(p.stdout)
 
 

@@ -85,6 +85,7 @@ struct exporter {
 	struct cowstat_summary sum;
 	int have_sum;
 	double scrape_seconds;
+	char last_err[COWSTAT_ERR_MAX];	/* the last reason printed */
 };
 
 /*
@@ -387,6 +388,15 @@ static void update_family(struct family *f, struct cowstat_procs *procs)
 	f->n = n;
 }
 
+/* A failed read on stderr, once per distinct reason, so that a journal does not fill up. */
+static void report_once(struct exporter *x, const char *err)
+{
+	if (!strcmp(x->last_err, err))
+		return;
+	snprintf(x->last_err, sizeof(x->last_err), "%s", err);
+	fprintf(stderr, "%s: export: %s\n", cowstat_prog, err);
+}
+
 /* Read the module: summary and procs; module_up says whether that worked. */
 static void refresh_counts(struct exporter *x)
 {
@@ -397,17 +407,24 @@ static void refresh_counts(struct exporter *x)
 	x->module_up = 0;
 	if (!cowstat_module_usable(why))
 		return;
+	x->have_sum = 0;
 	if (cowstat_read_file(COWSTAT_FILE_SUMMARY, &buf, err) == 0) {
 		x->have_sum = !cowstat_parse_summary(buf, &x->sum, err);
 		free(buf);
 	}
+	if (!x->have_sum) {
+		x->err_module++;
+		report_once(x, err);
+	}
 	if (cowstat_read_file(COWSTAT_FILE_PROCS, &buf, err)) {
 		x->err_module++;
+		report_once(x, err);
 		return;
 	}
 	if (cowstat_parse_procs(buf, &procs, err)) {
 		free(buf);
 		x->err_module++;
+		report_once(x, err);
 		return;
 	}
 	free(buf);
@@ -466,6 +483,7 @@ static void refresh_snapshots(struct exporter *x, int force)
 			f->snap_saved = 0;
 		} else if (b->snapshot(pids, n, 0, &s, err)) {
 			x->err_snapshot++;
+			report_once(x, err);
 			f->have_snap = 0;
 		} else {
 			f->have_snap = 1;

@@ -383,7 +383,6 @@ int cowstat_parse_summary(const char *buf, struct cowstat_summary *out, char *er
 		{ "procs_dropped", offsetof(struct cowstat_summary, procs_dropped) },
 		{ "procs_nomem", offsetof(struct cowstat_summary, procs_nomem) },
 		{ "faults_unattributed", offsetof(struct cowstat_summary, faults_unattributed) },
-		{ "faults_retried", offsetof(struct cowstat_summary, faults_retried) },
 	};
 	unsigned int seen = 0, all = (1u << (COWSTAT_NR_CLASSES + ARRAY_SIZE(keys) + 1)) - 1;
 	struct lines l = { buf, 0 };

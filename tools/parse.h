@@ -63,7 +63,7 @@ struct cowstat_summary {
 	u64 count[COWSTAT_NR_CLASSES];
 	u64 copied_bytes;
 	u64 procs_live, procs_exited, procs_dropped, procs_nomem;
-	u64 faults_unattributed, faults_retried;
+	u64 faults_unattributed;
 	long scope_pid;
 	u64 missed;		/* sum of every missed_<function> */
 };

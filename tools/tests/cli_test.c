@@ -145,7 +145,8 @@ static const char fake_summary[] =
 	"# cowstat summary v3\n"
 	"copy 174\nreuse 227\nzero 1\nfile 12\nthp_reuse 0\nthp_split 0\nthp_zero 0\nunshare 0\nksm 0\n"
 	"shared 0\nother 0\ncopied_bytes 761856\nprocs_live 2\nprocs_exited 1\n"
-	"procs_dropped 0\nprocs_nomem 0\nfaults_unattributed 0\nfaults_retried 0\nscope_pid 0\n";
+	"procs_dropped 0\nprocs_nomem 0\nfaults_unattributed 0\nprocs_percpu 0\nhash_buckets 1024\n"
+	"record_bytes 256\nscope_pid 0\n";
 
 static char fakedir[32];
 
