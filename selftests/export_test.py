@@ -111,7 +111,12 @@ class Exporter:
         self.url = "http://127.0.0.1:%d/metrics" % self.port
         self.p = subprocess.Popen([COWSTAT, "export", "--listen", "127.0.0.1:%d" % self.port]
                                   + args, stderr=subprocess.PIPE, text=True)
-        wait_for("the exporter to listen", lambda: get(self.url)[0] == 200)
+
+        def up():
+            check(self.p.poll() is None, "exporter exited %s: %s" % (self.p.returncode,
+                                                                   self.p.stderr.read()))
+            return get(self.url)[0] == 200
+        wait_for("the exporter to listen", up)
 
     def scrape(self):
         status, body = get(self.url)
