@@ -113,8 +113,9 @@ class Exporter:
                                   + args, stderr=subprocess.PIPE, text=True)
 
         def up():
-            check(self.p.poll() is None, "exporter exited %s: %s" % (self.p.returncode,
-                                                                   self.p.stderr.read()))
+            if self.p.poll() is not None:
+                raise Fail("exporter exited %d: %s" % (self.p.returncode,
+                                                       self.p.stderr.read().strip()))
             return get(self.url)[0] == 200
         wait_for("the exporter to listen", up)
 
