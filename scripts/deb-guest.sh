@@ -49,6 +49,41 @@ sed 's/^/# /' "$log" >> "$tap"
 totals=$(sed -n 's/^# Totals: //p' "$log")
 [ $rc = 0 ] && echo "$totals" | grep -Eq '^pass:[1-9][0-9]* fail:0 xfail:0 xpass:0 skip:[0-9]+ error:0$'
 check $? "selftests: cow_test passes (${totals:-no totals})"
+# The service: installed, not enabled (no family to export yet), and its ExecStart line, run
+# as systemd would (with $COWSTAT_EXPORT_ARGS split on spaces), serves the module's metrics.
+unit=/lib/systemd/system/cowstat-export.service
+[ -f "$unit" ] && [ -f /etc/default/cowstat-export ] &&
+	[ ! -e /etc/systemd/system/multi-user.target.wants/cowstat-export.service ]
+check $? "cowstat-export.service and /etc/default/cowstat-export installed, the unit not enabled"
+cmd=$(sed -n 's/^ExecStart=//p' "$unit")
+# shellcheck disable=SC1091
+. /etc/default/cowstat-export
+# shellcheck disable=SC2086
+msg=$(eval "$cmd" 2>&1 < /dev/null)
+rc=$?
+echo "# unconfigured: $msg (exit $rc)" >> "$tap"
+[ $rc = 2 ] && [ "$(echo "$msg" | wc -l)" = 1 ]
+check $? "the unconfigured service refuses to start, in one line"
+COWSTAT_EXPORT_ARGS="--listen 127.0.0.1:10921 --family self=pid:$$"
+eval "$cmd" 2>> "$tap" &
+pid=$!
+python3 - > "$log" 2>&1 <<'PYEOF'
+import time, urllib.request
+for _ in range(100):
+    try:
+        body = urllib.request.urlopen("http://127.0.0.1:10921/metrics", timeout=30).read().decode()
+        break
+    except OSError:
+        time.sleep(0.2)
+print(body)
+PYEOF
+kill $pid
+wait $pid
+rc=$?
+grep -q '^cowstat_module_up 1$' "$log" && grep -q '^cowstat_family_mapped_bytes{family="self"} [1-9]' "$log" &&
+	[ $rc = 0 ]
+check $? "the service's command serves the module's metrics, ends on SIGTERM with status 0"
+grep '^cowstat_module_up\|^cowstat_family_mapped' "$log" | sed 's/^/# /' >> "$tap"
 rmmod cowstat 2>> "$tap"
 check $? "rmmod cowstat"
 echo "done" > "$out/done"

@@ -66,6 +66,9 @@ run_selftest() {
 
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 mount -t tracefs none /sys/kernel/tracing 2>/dev/null
+# Loopback, for the exporter's test and its Prometheus: a guest on another release's root
+# (vng --root) comes up without it, and the minbase root has no ip(8): busybox's.
+{ ip link set lo up || busybox ip link set lo up; } 2>/dev/null
 dmesg_start=$(dmesg | wc -l)
 emit "# kernel $(uname -r), $(nproc) CPUs"
 

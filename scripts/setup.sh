@@ -14,6 +14,7 @@
 #     trace event examples are tested with all three;
 #   - libdw-dev (elfutils), with which "cowstat trace" symbolises code addresses;
 #   - debhelper, dh-dkms, dkms and lintian: make deb and its test (scripts/deb-test.sh);
+#   - prometheus (with promtool): the test of "cowstat export" scrapes it with a real server;
 #   - python3-dbg: debug information for Debian's python3 (3.11 on 12, 3.13 on 13), for the
 #     Python example of "cowstat trace" (apt upgrades python3 to the same version if needed);
 #   - image and headers of every kernel in scripts/kernels.conf. A kernel of the machine's own
@@ -51,7 +52,7 @@ quiet() {
 	"$@" >> "$log" 2>&1 || die "$why (details: $log)"
 }
 
-host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file bpftrace linux-perf smem libdw-dev trace-cmd python3-dbg gnuplot-nox groff-base debootstrap flex bison bc libelf-dev libssl-dev debhelper dh-dkms dkms lintian"
+host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file bpftrace linux-perf smem libdw-dev trace-cmd python3-dbg gnuplot-nox groff-base debootstrap flex bison bc libelf-dev libssl-dev debhelper dh-dkms dkms lintian prometheus"
 
 tools_present() {
 	[ -e "$tools/kselftest_harness.h" ] && [ -e "$tools/kselftest.h" ] &&

@@ -24,6 +24,7 @@ static const struct {
 	{ "show", cowstat_cmd_show, "one process: counters, regions, sharing" },
 	{ "ps", cowstat_cmd_ps, "the per-process counter table, exited processes included" },
 	{ "trace", cowstat_cmd_trace, "stream COW faults and rank the code and data behind them" },
+	{ "export", cowstat_cmd_export, "COW metrics for Prometheus, served or as a textfile" },
 	{ "version", cowstat_cmd_version, "the tool's and the loaded module's versions" },
 };
 

@@ -19,10 +19,14 @@
 
 #define PF_KTHREAD	0x00200000
 
+/* /proc/PID/stat after "comm)": state, ppid, flags (the 9th field), starttime (the 22nd). */
+#define STAT_FIELDS \
+	" %c %d %*d %*d %*d %*d %llu %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu"
+
 int cowstat_pstat_read(int pid, struct cowstat_pstat *st)
 {
 	char path[64], buf[1024], *open_paren, *close_paren;
-	unsigned long long flags;
+	unsigned long long flags, start;
 	ssize_t n;
 	int fd, e;
 
@@ -44,11 +48,14 @@ int cowstat_pstat_read(int pid, struct cowstat_pstat *st)
 	st->pid = pid;
 	snprintf(st->comm, sizeof(st->comm), "%.*s", (int)(close_paren - open_paren - 1),
 		 open_paren + 1);
-	/* After "comm)": state ppid pgrp session tty_nr tpgid flags */
-	if (sscanf(close_paren + 1, " %c %d %*d %*d %*d %*d %llu", &st->state, &st->ppid,
-		   &flags) != 3)
+	/*
+	 * After "comm)": state ppid pgrp session tty_nr tpgid flags, then minflt cminflt majflt
+	 * cmajflt utime stime cutime cstime priority nice num_threads itrealvalue starttime.
+	 */
+	if (sscanf(close_paren + 1, STAT_FIELDS, &st->state, &st->ppid, &flags, &start) != 4)
 		return -EINVAL;
 	st->kthread = !!(flags & PF_KTHREAD);
+	st->start_ns = start * (1000000000ULL / (unsigned long long)sysconf(_SC_CLK_TCK));
 	return 0;
 }
 

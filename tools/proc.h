@@ -9,6 +9,7 @@ struct cowstat_pstat {
 	int pid, ppid;
 	char comm[COWSTAT_COMM_MAX];
 	int kthread;
+	u64 start_ns;		/* start time (field 22, clock ticks) in CLOCK_MONOTONIC ns */
 	char state;		/* R, S, D, Z (zombie), X (dead), ... */
 };
 

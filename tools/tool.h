@@ -58,5 +58,6 @@ int cowstat_cmd_show(int argc, char **argv);
 int cowstat_cmd_ps(int argc, char **argv);
 int cowstat_cmd_version(int argc, char **argv);
 int cowstat_cmd_trace(int argc, char **argv);
+int cowstat_cmd_export(int argc, char **argv);
 
 #endif /* _COWSTAT_TOOL_H */

@@ -46,7 +46,7 @@ contains() {
 }
 
 echo "TAP version 13"
-expect "commands" "--help -h ps run show top trace tree version" cowstat ""
+expect "commands" "--help -h export ps run show top trace tree version" cowstat ""
 expect "commands starting with t" "top trace tree" cowstat t
 expect "top options starting with --" "--bytes --delay --help --iterations --json --pages --pid --tree" \
 	cowstat top --
@@ -67,10 +67,11 @@ expect "trace options: its own, not top's --delay/--iterations" \
 	"-- --bytes --help --json --output --pages --pid --tree -b -d -h -n -o -p -q -t" cowstat trace -
 expect "ps options" "--bytes --help --json --pages --pid --tree -h -p -t" cowstat ps -
 expect "version options" "--help --json -h" cowstat version -
+expect "export options" "--family --help --interval --listen --max-series --per-process --snapshot-interval --textfile -h" cowstat export -
 expect "tree options after the PID" "--bytes --help --json --pages" cowstat tree 1 --
 # Every long option offered is one the command takes (the tool refuses the others).
 cowstat=${COWSTAT:-$(dirname "$0")/../cowstat}
-for cmd in run top tree show ps trace version; do
+for cmd in run top tree show ps trace export version; do
 	bad=
 	for opt in $(complete_words cowstat "$cmd" --); do
 		[ "$opt" = -- ] && continue
