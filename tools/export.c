@@ -145,14 +145,15 @@ static void put_label(struct cowstat_buf *b, const char *s)
 
 static void parse_family(struct exporter *x, const char *spec)
 {
+	const char *eq = strchr(spec, '='), *colon = strchr(spec, ':'), *s = spec;
+	size_t i, nl = strlen(spec);
 	struct family *f;
-	const char *eq = strchr(spec, '='), *s = spec;
-	size_t nl = 0;
 
 	if (x->nfam == EXPORT_FAMILIES_MAX)
 		cowstat_usage_error("export: at most %d families", EXPORT_FAMILIES_MAX);
 	f = &x->fam[x->nfam];
-	if (eq && eq < strchr(spec, ':')) {
+	/* NAME=SPEC, or SPEC alone, which is then its own name. */
+	if (eq && (!colon || eq < colon)) {
 		nl = eq - spec;
 		s = eq + 1;
 	}
@@ -172,18 +173,12 @@ static void parse_family(struct exporter *x, const char *spec)
 		cowstat_usage_error("export: --family '%s': expected [NAME=]%s", spec,
 				    "pid:PID, comm:COMM (at most 15 bytes) or cgroup:/PATH");
 	}
-	if (!nl) {
-		s = spec;
-		nl = strlen(spec);
-	} else {
-		s = spec;
-	}
-	if (nl >= sizeof(f->name))
-		cowstat_usage_error("export: family name '%.*s' longer than %zu bytes", (int)nl, s,
+	if (!nl || nl >= sizeof(f->name))
+		cowstat_usage_error("export: family name '%.*s': 1 to %zu bytes", (int)nl, spec,
 				    sizeof(f->name) - 1);
-	memcpy(f->name, s, nl);
+	memcpy(f->name, spec, nl);
 	f->name[nl] = 0;
-	for (size_t i = 0; i < x->nfam; i++)
+	for (i = 0; i < x->nfam; i++)
 		if (!strcmp(x->fam[i].name, f->name))
 			cowstat_usage_error("export: two families named '%s'", f->name);
 	x->nfam++;
@@ -277,33 +272,31 @@ static struct member *find_member(struct family *f, int pid, u64 start_ns)
 static void select_members(struct family *f, struct cowstat_procs *procs, char *in, int sticky)
 {
 	struct cowstat_proc **fam = calloc(procs->n + 1, sizeof(*fam));
-	size_t i, k, n;
+	char *root = calloc(procs->n + 1, 1);
+	struct cowstat_proc *r;
+	size_t i, n;
 
-	if (!fam)
+	if (!fam || !root)
 		cowstat_fatal("out of memory");
+	/* The roots by the family's rule; their descendants join by the one family rule. */
 	for (i = 0; i < procs->n; i++) {
 		struct cowstat_proc *p = &procs->v[i];
-		struct cowstat_proc *parent;
 
-		if (sticky && find_member(f, p->pid, p->start_ns))
-			in[i] = 1;
-		if (f->kind == FAMILY_CGROUP && !p->exited && in_cgroup(p->pid, f->arg))
-			in[i] = 1;
-		if (f->kind != FAMILY_COMM || strcmp(p->comm, f->arg))
-			continue;
-		/* A root of a COMM tree: its parent (if recorded) is not named COMM. */
-		parent = cowstat_procs_find(procs, p->ppid);
-		if (parent && parent->start_ns <= p->start_ns && !strcmp(parent->comm, f->arg))
-			continue;
-		n = cowstat_module_family(procs, p->pid, fam);
-		for (k = 0; k < n; k++)
-			in[fam[k] - procs->v] = 1;
+		if (f->kind == FAMILY_COMM)
+			root[i] = !strcmp(p->comm, f->arg);
+		else if (f->kind == FAMILY_CGROUP)
+			root[i] = !p->exited && in_cgroup(p->pid, f->arg);
 	}
-	if (f->kind == FAMILY_PID) {
-		n = cowstat_module_family(procs, f->pid, fam);
-		for (k = 0; k < n; k++)
-			in[fam[k] - procs->v] = 1;
-	}
+	r = f->kind == FAMILY_PID ? cowstat_procs_find(procs, f->pid) : NULL;
+	if (r)
+		root[r - procs->v] = 1;
+	n = cowstat_module_families(procs, root, fam);
+	for (i = 0; i < n; i++)
+		in[fam[i] - procs->v] = 1;
+	for (i = 0; sticky && i < procs->n; i++)
+		if (find_member(f, procs->v[i].pid, procs->v[i].start_ns))
+			in[i] = 1;
+	free(root);
 	free(fam);
 }
 

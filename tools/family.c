@@ -39,8 +39,8 @@ static size_t first_child(const struct cowstat_family_node *v, const size_t *by_
 	return lo;
 }
 
-size_t cowstat_family(const struct cowstat_family_node *v, size_t n, size_t root, size_t *out,
-		      int *depth)
+size_t cowstat_family_roots(const struct cowstat_family_node *v, size_t n, const size_t *roots,
+			    size_t nroots, size_t *out, int *depth)
 {
 	size_t *by_ppid = malloc((n + 1) * sizeof(*by_ppid));
 	size_t *stack = malloc((n + 1) * sizeof(*stack));
@@ -54,9 +54,14 @@ size_t cowstat_family(const struct cowstat_family_node *v, size_t n, size_t root
 		by_ppid[i] = i;
 	sort_v = v;
 	qsort(by_ppid, n, sizeof(*by_ppid), cmp_node);
-	stack[top] = root;
-	stack_depth[top++] = 0;
-	seen[root] = 1;
+	/* Pushed last to first, so that the first root is walked first. */
+	for (i = nroots; i > 0; i--) {
+		if (seen[roots[i - 1]])
+			continue;
+		seen[roots[i - 1]] = 1;
+		stack[top] = roots[i - 1];
+		stack_depth[top++] = 0;
+	}
 	while (top) {
 		size_t q = stack[--top], first, end;
 		int d = stack_depth[top];
@@ -84,4 +89,10 @@ size_t cowstat_family(const struct cowstat_family_node *v, size_t n, size_t root
 	free(stack_depth);
 	free(seen);
 	return k;
+}
+
+size_t cowstat_family(const struct cowstat_family_node *v, size_t n, size_t root, size_t *out,
+		      int *depth)
+{
+	return cowstat_family_roots(v, n, &root, 1, out, depth);
 }

@@ -25,4 +25,11 @@ struct cowstat_family_node {
 size_t cowstat_family(const struct cowstat_family_node *v, size_t n, size_t root, size_t *out,
 		      int *depth);
 
+/*
+ * The same for several roots at once: roots[0..nroots) and their descendants, each process
+ * once (a root that descends from another is walked as a root), in one O(n log n) walk.
+ */
+size_t cowstat_family_roots(const struct cowstat_family_node *v, size_t n, const size_t *roots,
+			    size_t nroots, size_t *out, int *depth);
+
 #endif /* _COWSTAT_FAMILY_H */

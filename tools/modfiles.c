@@ -159,27 +159,46 @@ struct cowstat_proc *cowstat_procs_find(struct cowstat_procs *p, int pid)
 	return best;
 }
 
-size_t cowstat_module_family(struct cowstat_procs *p, int root, struct cowstat_proc **out)
+size_t cowstat_module_families(struct cowstat_procs *p, const char *is_root,
+			       struct cowstat_proc **out)
 {
-	struct cowstat_proc *r = cowstat_procs_find(p, root);
 	struct cowstat_family_node *nodes;
-	size_t n, i, *idx;
+	size_t n, i, nroots = 0, *idx, *roots;
 
-	if (!r)
-		return 0;
-	nodes = calloc(p->n, sizeof(*nodes));
-	idx = calloc(p->n, sizeof(*idx));
-	if (!nodes || !idx)
+	nodes = calloc(p->n + 1, sizeof(*nodes));
+	idx = calloc(p->n + 1, sizeof(*idx));
+	roots = calloc(p->n + 1, sizeof(*roots));
+	if (!nodes || !idx || !roots)
 		cowstat_fatal("out of memory");
 	for (i = 0; i < p->n; i++) {
 		nodes[i].pid = p->v[i].pid;
 		nodes[i].ppid = p->v[i].ppid;
 		nodes[i].start_ns = p->v[i].start_ns;
+		if (is_root[i])
+			roots[nroots++] = i;
 	}
-	n = cowstat_family(nodes, p->n, r - p->v, idx, NULL);
+	n = cowstat_family_roots(nodes, p->n, roots, nroots, idx, NULL);
 	for (i = 0; i < n; i++)
 		out[i] = &p->v[idx[i]];
 	free(nodes);
 	free(idx);
+	free(roots);
+	return n;
+}
+
+size_t cowstat_module_family(struct cowstat_procs *p, int root, struct cowstat_proc **out)
+{
+	struct cowstat_proc *r = cowstat_procs_find(p, root);
+	char *is_root;
+	size_t n;
+
+	if (!r)
+		return 0;
+	is_root = calloc(p->n, 1);
+	if (!is_root)
+		cowstat_fatal("out of memory");
+	is_root[r - p->v] = 1;
+	n = cowstat_module_families(p, is_root, out);
+	free(is_root);
 	return n;
 }

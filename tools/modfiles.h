@@ -34,5 +34,8 @@ struct cowstat_proc *cowstat_procs_find(struct cowstat_procs *p, int pid);
  * first, depth first, siblings in start order. Fills out[] (pointers into p), returns n.
  */
 size_t cowstat_module_family(struct cowstat_procs *p, int root, struct cowstat_proc **out);
+/* The same for every record with is_root[i] set, and their descendants, each record once. */
+size_t cowstat_module_families(struct cowstat_procs *p, const char *is_root,
+			       struct cowstat_proc **out);
 
 #endif /* _COWSTAT_MODFILES_H */
