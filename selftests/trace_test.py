@@ -22,6 +22,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ktap import Fail, Skip, check, main, skip, test  # noqa: E402
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COWSTAT = os.path.join(TOP, "tools", "cowstat")
 TARGET = os.path.join(TOP, "selftests", "trace_target")
@@ -31,31 +34,6 @@ PAGE = 4096
 SCALE = int(os.environ.get("COWSTAT_TIME_SCALE", "1") or 1)
 CLASSES = ["copy", "reuse", "zero", "file", "thp_reuse", "thp_split", "thp_zero", "unshare",
            "ksm", "shared", "other"]
-
-results = []
-
-
-def test(fn):
-    results.append(fn)
-    return fn
-
-
-class Fail(Exception):
-    pass
-
-
-class Skip(Exception):
-    pass
-
-
-def skip(why):
-    raise Skip(why)
-
-
-def check(cond, what):
-    if not cond:
-        raise Fail(what)
-
 
 def run(args, timeout=600, **kw):
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout * SCALE, **kw)
@@ -326,27 +304,6 @@ def bad_invocations_one_line():
               "%s: exit %d %r" % (args, p.returncode, p.stderr))
         if rc != 2:
             check(len(lines) == 1, "%s: %d lines" % (args, len(lines)))
-
-
-def main():
-    print("TAP version 13")
-    print("1..%d" % len(results))
-    failed = 0
-    for n, fn in enumerate(results, 1):
-        try:
-            fn()
-            print("ok %d %s" % (n, fn.__name__))
-        except Skip as e:
-            print("ok %d %s # SKIP %s" % (n, fn.__name__, e))
-        except Exception as e:  # a failure, or the test itself broke: both are failures
-            failed += 1
-            for line in ("%s: %s" % (type(e).__name__, e)).splitlines():
-                print("# " + line)
-            print("not ok %d %s" % (n, fn.__name__))
-        sys.stdout.flush()
-    print("# %s: %d / %d tests passed." % ("PASSED" if not failed else "FAILED",
-                                          len(results) - failed, len(results)))
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":
