@@ -22,6 +22,8 @@ check() {
 }
 
 echo "# kernel $(uname -r)" >> "$tap"
+# Loopback, for the exporter below: a guest on this root boots without it (as in guest-run.sh).
+{ ip link set lo up || busybox ip link set lo up; } 2>/dev/null
 modprobe cowstat 2>> "$tap"
 check $? "modprobe cowstat (no path) on $(uname -r)"
 file=$(modinfo -F filename cowstat 2>/dev/null)
