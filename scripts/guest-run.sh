@@ -47,11 +47,13 @@ check() {
 # Run a kselftest harness binary; its own TAP is nested under "# ". A binary that fails
 # without reporting a failing test (crash, signal, bad plan) gets one failing leaf of its own.
 run_selftest() {
-	local t=$1 name rc log
+	local t=$1 name rc log t0
 	name=$(basename "$t")
 	log=$(mktemp)
+	t0=$(date +%s)
 	COWSTAT_KO=$ko COWSTAT_TIME_SCALE=$scale timeout $((600 * scale)) "$t" > "$log" 2>&1
 	rc=$?
+	echo "# time: $name $(($(date +%s) - t0)) s" >> "$log"
 	sed 's/^/# /' "$log" >> "$tap"
 	n=$((n + 1))
 	if [ $rc = 0 ] || [ $rc = 4 ]; then

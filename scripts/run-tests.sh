@@ -111,6 +111,7 @@ for k in $kernels; do
 	fi
 	kdir=$top/build/$rel
 	rm -rf "$kdir"
+	t0=$(date +%s)
 	make -s KERNEL="$k" W=1 module test-module > "$out/build-$k.log" 2>&1
 	check $? "module builds for $rel" "$out/build-$k.log"
 	! grep -Eq 'warning:|error:' "$out/build-$k.log"
@@ -143,6 +144,7 @@ for k in $kernels; do
 		--exec "$genv scripts/guest-run.sh $kdir/cowstat.ko /tmp/cowstat-out $n '${COWSTAT_ONLY:-}'" \
 		> "$out/console-$k.log" 2>&1
 	rc=$?
+	tap "# time: kernel $k $(($(date +%s) - t0)) s (build, sparse and guest)"
 	if [ -e "$vmout/tap" ]; then
 		grep -Ev '^(TAP version|1\.\.)' "$vmout/tap" | tee -a "$results"
 		n=$((n + $(grep -Ec '^(not )?ok ' "$vmout/tap")))
@@ -160,7 +162,9 @@ done
 # The Debian packages, installed in Debian 12 and 13 roots with DKMS and booted (deb-test.sh).
 if [ "${KERNELS:-}" != debug ] && [ -z "${COWSTAT_ONLY:-}" ]; then
 	section "debian packages"
+	t0=$(date +%s)
 	scripts/deb-test.sh 2>&1 | tee -a "$results"
+	tap "# time: debian packages $(($(date +%s) - t0)) s"
 fi
 
 # Count leaf results: check lines and the harness tests nested under "# ". A binary's own
