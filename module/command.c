@@ -44,26 +44,20 @@ ssize_t cowstat_read_command(char *buf, size_t size, const char __user *ubuf, si
 /*
  * Split a command read by cowstat_read_command() into its words, in place: at most @max of
  * them into @word. Words are separated by exactly one space: an empty word (a leading or
- * trailing space, two spaces in a row) is malformed, unless @loose, which skips them (the
- * control file only, until its tests stop sending extra spaces). Returns the number of
- * words, at least 1, or -EINVAL.
+ * trailing space, two spaces in a row) is malformed. Returns the number of words, at least
+ * 1, or -EINVAL.
  */
-int cowstat_split_words(char *buf, char **word, int max, bool loose)
+int cowstat_split_words(char *buf, char **word, int max)
 {
 	char *p = buf, *w;
 	int n = 0;
 
 	while ((w = strsep(&p, " "))) {
-		if (!*w) {
-			if (loose)
-				continue;
-			return -EINVAL;
-		}
-		if (n == max)
+		if (!*w || n == max)
 			return -EINVAL;
 		word[n++] = w;
 	}
-	return n ? n : -EINVAL;
+	return n;
 }
 
 /*

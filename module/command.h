@@ -13,7 +13,7 @@ struct task_struct;
 
 ssize_t cowstat_read_command(char *buf, size_t size, const char __user *ubuf, size_t count,
 			     const loff_t *ppos);
-int cowstat_split_words(char *buf, char **word, int max, bool loose);
+int cowstat_split_words(char *buf, char **word, int max);
 int cowstat_parse_pid(const char *s, pid_t *pid);
 int cowstat_parse_ulong(const char *s, unsigned long *v);
 struct task_struct *cowstat_find_process(pid_t pid);

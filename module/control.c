@@ -57,7 +57,7 @@ static ssize_t control_write(struct file *file, const char __user *ubuf, size_t 
 	len = cowstat_read_command(buf, sizeof(buf), ubuf, count, ppos);
 	if (len < 0)
 		return len;
-	argc = cowstat_split_words(buf, argv, COWSTAT_MAX_ARGS, true);
+	argc = cowstat_split_words(buf, argv, COWSTAT_MAX_ARGS);
 	if (argc < 0)
 		return argc;
 	ret = cowstat_command(argc, argv);

@@ -33,7 +33,7 @@ static int cowstat_parse(char *buf, pid_t *pid, bool *tree, unsigned long *start
 	char *word[4];
 	int n, ret;
 
-	n = cowstat_split_words(buf, word, ARRAY_SIZE(word), false);
+	n = cowstat_split_words(buf, word, ARRAY_SIZE(word));
 	if (n < 0)
 		return n;
 	if (n != 2 && n != 4)
