@@ -37,9 +37,10 @@
  *	scope all			track every process (the default)
  *	watch <pid> <start> <len>	count faults in [start, start+len) of <pid> apart
  *	unwatch <pid> <start>		remove that watch;  "unwatch all" removes every watch
- * A pid is decimal; start and len are decimal or 0x-prefixed hex (a leading 0 is not octal:
- * "010" is 10; no sign). Malformed commands fail with EINVAL, an unknown pid with ESRCH, too
- * many watches with ENOSPC; a failed command changes nothing.
+ * Both command files (control and snapshot) read one grammar, given once in
+ * Documentation/cowstat.rst, "Commands": words separated by exactly one space, pids in the
+ * writer's pid namespace, how numbers are read. Malformed commands fail with EINVAL, an
+ * unknown pid with ESRCH, too many watches with ENOSPC; a failed command changes nothing.
  * Reading control returns the commands that recreate the current scope and watches.
  *
  * snapshot (0600): the sharing snapshot of one process or of a process tree. Adding this file
@@ -52,9 +53,8 @@
  *   optional trailing newline allowed:
  *	pid <PID> [<START> <END>]	one process (a thread group ID)
  *	tree <PID> [<START> <END>]	PID and all its live descendants
- *   PID is decimal; START and END (decimal or 0x-hex, read as control reads them, page
- *   aligned, START < END) restrict the walk to the virtual address range [START, END) of
- *   every member.
+ *   START and END (page aligned, START < END) restrict the walk to the virtual address
+ *   range [START, END) of every member.
  *
  *   The report is text, one record per line, fields separated by one space, every count in
  *   pages of page_size bytes unless the name ends in _bytes:

@@ -178,11 +178,16 @@ TEST_F(control, malformed_commands_rejected)
 	memset(big, 'a', sizeof(big));
 	EXPECT_EQ(-EINVAL, cowstat_control_raw(big, COWSTAT_CONTROL_MAX + 1));
 	EXPECT_EQ(-EINVAL, cowstat_control_raw(big, sizeof(big)));
-	/* At the limit a valid command is accepted (the scope it sets is the same one). */
-	snprintf(cmd, sizeof(cmd), "scope %d", self->self);
-	memset(cmd + strlen(cmd), ' ', COWSTAT_CONTROL_MAX - 1 - strlen(cmd));
-	cmd[COWSTAT_CONTROL_MAX - 1] = '\n';
+	/*
+	 * At the limit a valid command is accepted (the scope it sets is the same one): the pid
+	 * padded with leading zeros to fill "scope " and the newline up to the limit.
+	 */
+	snprintf(cmd, sizeof(cmd), "scope %0*d\n", COWSTAT_CONTROL_MAX - 7, self->self);
+	ASSERT_EQ(COWSTAT_CONTROL_MAX, strlen(cmd));
 	EXPECT_EQ(0, cowstat_control_raw(cmd, COWSTAT_CONTROL_MAX));
+	/* One space too many at the end makes the same command malformed. */
+	snprintf(cmd, sizeof(cmd), "scope %0*d \n", COWSTAT_CONTROL_MAX - 8, self->self);
+	EXPECT_EQ(-EINVAL, cowstat_control_raw(cmd, COWSTAT_CONTROL_MAX));
 
 	expect_unchanged(_metadata, self);
 }
@@ -244,7 +249,11 @@ TEST_F(control, good_commands_and_readback)
 	snprintf(want, sizeof(want), "scope %d\n", self->self);
 	EXPECT_STREQ(want, now);
 	EXPECT_EQ(0, cowstat_control("watch %d 0x%lx 4096\n", self->self, (unsigned long)buf));
-	EXPECT_EQ(0, cowstat_control("  scope   all  "));
+	/* Words are separated by exactly one space, in control as in the snapshot file. */
+	EXPECT_EQ(-EINVAL, cowstat_control("  scope   all  "));
+	EXPECT_EQ(-EINVAL, cowstat_control("scope  all"));
+	EXPECT_EQ(-EINVAL, cowstat_control("scope all "));
+	EXPECT_EQ(0, cowstat_control("scope all"));
 	ASSERT_EQ(0, cowstat_read_file(COWSTAT_FILE_CONTROL, now, sizeof(now)));
 	snprintf(want, sizeof(want), "scope all\nwatch %d %p 0x1000\n", self->self, buf);
 	EXPECT_STREQ(want, now);
