@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * cowstat: the read-only table files procs, regions and summary. procs and regions print a
- * snapshot of the process records taken when the file is opened, so one read(2) loop sees one
- * consistent table however long it is. Formats: include/cowstat.h, Documentation/cowstat.rst.
+ * snapshot of the process records taken when a read starts at offset 0 (the first read, or
+ * one after lseek(2) or pread(2) back to 0), so one read(2) loop sees one consistent table
+ * however long it is, and a reader that goes back to the start sees the counts of now.
+ * Formats: include/cowstat.h, Documentation/cowstat.rst.
  */
 #include <linux/module.h>
 #include <linux/seq_file.h>
@@ -47,16 +49,34 @@ static void cowstat_seq_class_names(struct seq_file *m)
 static void *report_start(struct seq_file *m, loff_t *pos)
 {
 	struct cowstat_report *r = m->private;
+	struct cowstat_proc_snap *snap;
+	size_t nr;
+	int ret;
 
-	if (!*pos)
+	/*
+	 * seq_read() starts at record 0 only at offset 0: a first read, or a read after a seek
+	 * (or pread) back to 0, which traverse() turns into index 0; a jump to another offset
+	 * walks there from record 0 too. Take the table then, and keep it for the records that
+	 * follow (report_next()), so the reader sees one table.
+	 */
+	if (!*pos) {
+		ret = cowstat_table_snapshot(&snap, &nr);
+		if (ret)
+			return ERR_PTR(ret);
+		kvfree(r->snap);
+		r->snap = snap;
+		r->nr = nr;
 		return SEQ_START_TOKEN;
+	}
 	return *pos <= r->nr ? &r->snap[*pos - 1] : NULL;
 }
 
 static void *report_next(struct seq_file *m, void *v, loff_t *pos)
 {
+	struct cowstat_report *r = m->private;
+
 	(*pos)++;
-	return report_start(m, pos);
+	return *pos <= r->nr ? &r->snap[*pos - 1] : NULL;
 }
 
 static void report_stop(struct seq_file *m, void *v)
@@ -135,16 +155,8 @@ static const struct seq_operations regions_sops = {
 
 static int report_open(struct file *file, const struct seq_operations *sops)
 {
-	struct cowstat_report *r;
-	int ret;
-
-	r = __seq_open_private(file, sops, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	ret = cowstat_table_snapshot(&r->snap, &r->nr);
-	if (ret)
-		seq_release_private(file->f_inode, file);
-	return ret;
+	/* The table is taken by the first read (report_start()). */
+	return __seq_open_private(file, sops, sizeof(struct cowstat_report)) ? 0 : -ENOMEM;
 }
 
 static int procs_open(struct inode *inode, struct file *file)

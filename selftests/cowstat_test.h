@@ -284,18 +284,15 @@ struct cowstat_proc_line {
 };
 
 /*
- * Every line of procs whose pid (or, with @by_ppid, whose ppid) is @pid; several if the pid
- * was reused. Returns how many, or -1.
+ * Every line of the procs text @buf (NUL-terminated; split in place) whose pid (or, with
+ * @by_ppid, whose ppid) is @pid; several if the pid was reused. Returns how many, or -1.
  */
-static inline int cowstat_procs_match(pid_t pid, int by_ppid, struct cowstat_proc_line *out,
-				      int max)
+static inline int cowstat_procs_parse(char *buf, pid_t pid, int by_ppid,
+				      struct cowstat_proc_line *out, int max)
 {
-	static char buf[8 << 20];	/* 10,000 processes and more (table_scale_test) */
 	char *line, *save;
 	int n = 0;
 
-	if (cowstat_read_file(COWSTAT_FILE_PROCS, buf, sizeof(buf)))
-		return -1;
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct cowstat_proc_line l;
 		int i, off, k;
@@ -317,6 +314,17 @@ static inline int cowstat_procs_match(pid_t pid, int by_ppid, struct cowstat_pro
 		n++;
 	}
 	return n;
+}
+
+/* The same, of the procs file as it is now. */
+static inline int cowstat_procs_match(pid_t pid, int by_ppid, struct cowstat_proc_line *out,
+				      int max)
+{
+	static char buf[8 << 20];	/* 10,000 processes and more (table_scale_test) */
+
+	if (cowstat_read_file(COWSTAT_FILE_PROCS, buf, sizeof(buf)))
+		return -1;
+	return cowstat_procs_parse(buf, pid, by_ppid, out, max);
 }
 
 static inline int cowstat_procs_read(pid_t pid, struct cowstat_proc_line *out, int max)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,6 +208,82 @@ TEST_F(table, exit_window_no_live_record)
 		EXPECT_STRNE("live", l[i].state) TH_LOG("pid %d (reaped) has a live record", t);
 	EXPECT_EQ(N, cowstat_summary_value("faults_unattributed") - unattributed);
 	munmap(mem, N * PAGE);
+}
+
+/*
+ * Read an open procs file from where it is to the end, with small reads (so the table is
+ * read across many read(2) calls), and parse this process's line: its zero-page count.
+ */
+static int read_own_zero(int fd, bool use_pread, unsigned long *zero)
+{
+	static char text[1 << 20];
+	struct cowstat_proc_line l;
+	size_t len = 0;
+	ssize_t r;
+
+	while (len < sizeof(text) - 101) {
+		r = use_pread ? pread(fd, text + len, 100, len) : read(fd, text + len, 100);
+		if (r <= 0)
+			break;
+		len += r;
+	}
+	if (r < 0)
+		return -1;
+	text[len] = 0;
+	if (cowstat_procs_parse(text, getpid(), 0, &l, 1) != 1)
+		return -1;
+	*zero = l.counts.c[COWSTAT_ZERO];
+	return 0;
+}
+
+/* Write-fault @n pages of fresh memory that were read first: exactly @n zero-page faults. */
+static int zero_faults(size_t n)
+{
+	char *p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+	size_t i;
+
+	if (p == MAP_FAILED)
+		return -1;
+	madvise(p, n * PAGE, MADV_NOHUGEPAGE);
+	for (i = 0; i < n; i++)
+		if (((volatile char *)p)[i * PAGE])
+			return -1;
+	for (i = 0; i < n; i++)
+		p[i * PAGE] = 1;
+	return 0;
+}
+
+/*
+ * One open procs file read again from the start sees the counts of now, not those of its
+ * first read: after lseek(2) to 0, and with pread(2) at 0; while a read continued from where
+ * it stopped is the end of the same table (EOF). (A new user found that a re-read returned
+ * the first read's counts: the table was taken once, at open.)
+ */
+TEST_F(table, reread_from_start_sees_new_counts)
+{
+	unsigned long z0, z1, z2;
+	char c;
+	int fd;
+
+	ASSERT_EQ(0, cowstat_control("scope all"));
+	ASSERT_EQ(0, zero_faults(1));	/* this process has a record */
+	fd = open(COWSTAT_DEBUGFS_DIR "/" COWSTAT_FILE_PROCS, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, read_own_zero(fd, false, &z0));
+	EXPECT_EQ(0, read(fd, &c, 1));	/* at the end: EOF */
+
+	ASSERT_EQ(0, zero_faults(16));
+	EXPECT_EQ(0, read(fd, &c, 1));	/* still the end of the first table */
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	ASSERT_EQ(0, read_own_zero(fd, false, &z1));
+	EXPECT_EQ(z0 + 16, z1);
+
+	/* pread(2) from offset 0 on, 100 bytes at a time, with the file offset at the end. */
+	ASSERT_EQ(0, zero_faults(8));
+	ASSERT_EQ(0, read_own_zero(fd, true, &z2));
+	EXPECT_EQ(z1 + 8, z2);
+	close(fd);
 }
 
 TEST_HARNESS_MAIN
