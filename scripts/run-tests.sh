@@ -162,7 +162,7 @@ for k in $kernels; do
 	fi
 	if [ "$k" = debug ] && [ -z "$only" ] && [ "${COWSTAT_DEBUG_KERNEL:-}" != build ]; then
 		only=$debug_set
-		tap "# the debug kernel in make test runs the module-path selftests only: $only" \
+		tap "# the debug kernel in make test runs the fault path's selftests only: $only" \
 			"(make test-debug runs all)"
 	fi
 	# One QEMU at a time on this machine: guests of concurrent runs queue on a lock (vm.sh).

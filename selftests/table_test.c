@@ -248,10 +248,11 @@ static int zero_faults(size_t n)
 	madvise(p, n * PAGE, MADV_NOHUGEPAGE);
 	for (i = 0; i < n; i++)
 		if (((volatile char *)p)[i * PAGE])
-			return -1;
-	for (i = 0; i < n; i++)
-		p[i * PAGE] = 1;
-	return 0;
+			break;
+	for (size_t j = 0; i == n && j < n; j++)
+		p[j * PAGE] = 1;
+	munmap(p, n * PAGE);
+	return i == n ? 0 : -1;
 }
 
 /*
