@@ -67,7 +67,8 @@ echo "# unconfigured: $msg (exit $rc)" >> "$tap"
 [ $rc = 2 ] && [ "$(echo "$msg" | wc -l)" = 1 ]
 check $? "the unconfigured service refuses to start, in one line"
 COWSTAT_EXPORT_ARGS="--listen 127.0.0.1:10921 --family self=pid:$$"
-eval "$cmd" 2>> "$tap" &
+# exec: the signal goes to cowstat, as systemd's goes to the main process, not to a subshell.
+eval "exec $cmd" 2>> "$tap" &
 pid=$!
 python3 - > "$log" 2>&1 <<'PYEOF'
 import time, urllib.request
