@@ -26,9 +26,12 @@ rel=$("$here/kernels.sh" "$name") || { echo "vm: kernel $name is not installed: 
 root=$("$here/kernels.sh" -r "$name")
 if [ "$root" = / ]; then
 	set -- --run "/boot/vmlinuz-$rel" "$@"
-	# The debug kernel's guest is ten times slower; Debian's full udev rule set made its
-	# coldplug outlast udevadm settle (scripts/guest-udev/50-virtio-ports.rules says more).
-	[ "$name" = debug ] && set -- --rodir="/usr/lib/udev/rules.d=$here/guest-udev" "$@"
+	# The debug kernel's guest is ten times slower; udev's coldplug outlasted udevadm settle
+	# there, so it gets a udevd that only makes the virtio-ports links virtme-init needs
+	# (scripts/guest-udevd/systemd-udevd says more). COWSTAT_GUEST_UDEVD=1 gives it to any
+	# kernel (to try it on a fast one).
+	[ "$name" = debug ] || [ "${COWSTAT_GUEST_UDEVD:-}" = 1 ] &&
+		set -- --rodir="/usr/lib/systemd=$here/guest-udevd" "$@"
 else
 	# The guest mounts the shared tree and every --rwdir=GUEST=HOST over directories of the
 	# (read-only) root: they must exist there.
