@@ -479,6 +479,19 @@ static inline long long cowstat_param_get(const char *name)
 	return cowstat_module_param("cowstat", name);
 }
 
+/* Write @text to the file at @path (sysfs, procfs); 0, or -1 with errno. */
+static inline int cowstat_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err;
+	ssize_t len = strlen(text);
+
+	if (fd < 0)
+		return -1;
+	err = write(fd, text, len) == len ? 0 : -1;
+	close(fd);
+	return err;
+}
+
 /* Set a module parameter; 0 or -errno. */
 static inline int cowstat_param_set(const char *name, long long value)
 {
