@@ -33,6 +33,7 @@
 
 #include "kselftest_harness.h"
 #include "cowstat_test.h"
+#include "cowstat_tool.h"
 
 #define VICTIM_PAGES	64
 
@@ -213,22 +214,6 @@ static void kill_victim(struct __test_metadata *_metadata, FIXTURE_DATA(gone) *s
 			      variant->zombie ? "become a zombie" : "go away");
 }
 
-struct result {
-	int status;		/* exit status, or 128 + signal */
-	char out[16384];
-	char err[4096];
-};
-
-static void slurp(FILE *f, char *buf, size_t size)
-{
-	size_t n;
-
-	rewind(f);
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-}
-
 /* The path the tracee passes to openat (its second argument). */
 static int tracee_string(pid_t pid, unsigned long addr, char *buf, size_t size)
 {
@@ -254,7 +239,7 @@ TEST_F(gone, one_line_and_exit_status)
 	pid_t victim = variant->who == KILL_ROOT ? self->root : self->child, pid;
 	char rootarg[16], want[PATH_MAX];
 	FILE *out = tmpfile(), *err = tmpfile();
-	struct result r;
+	struct cowstat_result r;
 	int st, hit = 0, lines = 0;
 	const char *p;
 
@@ -309,9 +294,9 @@ TEST_F(gone, one_line_and_exit_status)
 		}
 		ASSERT_EQ(0, ptrace(PTRACE_SYSCALL, pid, NULL, sig));
 	}
-	r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	slurp(out, r.out, sizeof(r.out));
-	slurp(err, r.err, sizeof(r.err));
+	r.status = cowstat_exit_status(st);
+	cowstat_slurp(out, r.out, sizeof(r.out));
+	cowstat_slurp(err, r.err, sizeof(r.err));
 	for (p = r.err; *p; p++)
 		lines += *p == '\n';
 

@@ -19,6 +19,7 @@
 
 #include "kselftest_harness.h"
 #include "cowstat_test.h"
+#include "cowstat_tool.h"
 
 static char tool[PATH_MAX + 32], family[PATH_MAX + 32];
 
@@ -35,7 +36,7 @@ static void find_binaries(void)
 	snprintf(family, sizeof(family), "%s/../tools/demo/family", exe);
 }
 
-/* Run a shell command line; its exit status, or -1. */
+/* Run a shell command line: cowstat_exit_status(), or -1 if no shell could start. */
 static int sh(const char *fmt, ...)
 {
 	char cmd[4096];
@@ -46,7 +47,7 @@ static int sh(const char *fmt, ...)
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
 	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return st == -1 ? -1 : cowstat_exit_status(st);
 }
 
 /*

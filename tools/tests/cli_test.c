@@ -19,29 +19,10 @@
 
 #include "kselftest_harness.h"
 #include <cowstat.h>
-
-struct result {
-	/*
-	 * Exit status, or 128 + the signal that killed it: the convention of the shell (the
-	 * host tests in shell read $?), of selftests/gone_test.c and of cowstat run itself.
-	 */
-	int status;
-	char out[65536];
-	char err[4096];
-};
-
-static void slurp(FILE *f, char *buf, size_t size)
-{
-	size_t n;
-
-	rewind(f);
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-}
+#include "cowstat_tool.h"
 
 /* Run the tool as @uid (-1: as we are), capturing stdout and stderr. */
-static void run_as(struct result *r, uid_t uid, char *const argv[])
+static void run_as(struct cowstat_result *r, uid_t uid, char *const argv[])
 {
 	const char *tool = getenv("COWSTAT") ? : "tools/cowstat";
 	FILE *out = tmpfile(), *err = tmpfile();
@@ -61,13 +42,13 @@ static void run_as(struct result *r, uid_t uid, char *const argv[])
 		_exit(127);
 	}
 	waitpid(pid, &st, 0);
-	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-	slurp(out, r->out, sizeof(r->out));
-	slurp(err, r->err, sizeof(r->err));
+	r->status = cowstat_exit_status(st);
+	cowstat_slurp(out, r->out, sizeof(r->out));
+	cowstat_slurp(err, r->err, sizeof(r->err));
 }
 
 /* Run the tool with the given arguments, capturing stdout and stderr. */
-static void run(struct result *r, char *const argv[])
+static void run(struct cowstat_result *r, char *const argv[])
 {
 	run_as(r, -1, argv);
 }
@@ -83,7 +64,7 @@ static int lines(const char *s)
 
 TEST(no_command_is_usage_error)
 {
-	struct result r;
+	struct cowstat_result r;
 
 	run(&r, (char *const[]){ "cowstat", NULL });
 	EXPECT_EQ(2, r.status);
@@ -92,7 +73,7 @@ TEST(no_command_is_usage_error)
 
 TEST(unknown_command_one_line)
 {
-	struct result r;
+	struct cowstat_result r;
 
 	run(&r, (char *const[]){ "cowstat", "frobnicate", NULL });
 	EXPECT_EQ(2, r.status);
@@ -102,7 +83,7 @@ TEST(unknown_command_one_line)
 
 TEST(help_exits_zero_with_examples)
 {
-	struct result r;
+	struct cowstat_result r;
 
 	run(&r, (char *const[]){ "cowstat", "-h", NULL });
 	EXPECT_EQ(0, r.status);
@@ -113,7 +94,7 @@ TEST(help_exits_zero_with_examples)
 /* This machine cannot load modules, so the module is absent: one line, exit 1. */
 TEST(version_without_module)
 {
-	struct result r;
+	struct cowstat_result r;
 	struct stat st;
 
 	if (stat(COWSTAT_DEBUGFS_DIR, &st) == 0)
@@ -238,7 +219,7 @@ static int module_absent(void)
 
 TEST(ps_plain_aligned)
 {
-	struct result r;
+	struct cowstat_result r;
 
 	fake_module();
 	run(&r, (char *const[]){ "cowstat", "ps", NULL });
@@ -263,7 +244,7 @@ TEST(ps_plain_aligned)
 
 TEST(ps_json_valid)
 {
-	struct result r;
+	struct cowstat_result r;
 
 	fake_module();
 	run(&r, (char *const[]){ "cowstat", "ps", "--json", NULL });
@@ -277,7 +258,7 @@ TEST(ps_json_valid)
 /* top --json -n N: JSON Lines, one document per refresh, each on one line. */
 TEST(top_json_lines)
 {
-	struct result r;
+	struct cowstat_result r;
 
 	fake_module();
 	run(&r, (char *const[]){ "cowstat", "top", "--json", "-n", "3", "-d", "0.05", NULL });
@@ -301,7 +282,7 @@ TEST(malformed_module_output_one_line)
 		{ "version", "module_version 0.2.0\ninterface_version 4\n" },
 		{ "version", "module_version 0.2.0\n" },
 	};
-	struct result r;
+	struct cowstat_result r;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -320,7 +301,7 @@ TEST(fuzz_module_files)
 	static const char alphabet[] = " \n\\0123456789az#-\t";
 	unsigned int seed = 777;
 	char buf[2048];
-	struct result r;
+	struct cowstat_result r;
 	int it, m;
 
 	for (it = 0; it < 300; it++) {
@@ -361,7 +342,7 @@ TEST(fuzz_module_files)
 /* Exit status of CMD passed through, 128 + signal, 127 when it cannot run. */
 TEST(run_passes_exit_status)
 {
-	struct result r;
+	struct cowstat_result r;
 	char ctl[128] = "";
 	FILE *f;
 
@@ -395,7 +376,7 @@ TEST(usage_errors_exit_2)
 		{ "run", NULL }, { "top", "-d", "0", NULL }, { "ps", "-x", NULL },
 		{ "run", "-i", "5", NULL },
 	};
-	struct result r;
+	struct cowstat_result r;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -418,7 +399,7 @@ TEST(module_health_warned)
 		"procs_percpu 0\nhash_buckets 1024\nrecord_bytes 256\nscope_pid 0\n"
 		"probe_do_wp_page 1\nmissed_do_wp_page 2\nmissed_finish_fault 1\n";
 	char pid[16], *const warn = "cowstat: warning: module summary: 3 probe hits missed";
-	struct result r;
+	struct cowstat_result r;
 	int i;
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
@@ -471,7 +452,7 @@ TEST(family_rule_and_order)
 		"106 102 grand live 25 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
 		"103 101 grand2 live 30 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
 	const char *want[] = { "\n100 ", "\n102 ", "\n106 ", "\n101 ", "\n103 " };
-	struct result r;
+	struct cowstat_result r;
 	const char *at;
 	char *big, cmd[512];
 	size_t i;
@@ -510,7 +491,7 @@ TEST(family_rule_and_order)
 TEST(options_after_operands)
 {
 	char pid[16];
-	struct result r;
+	struct cowstat_result r;
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	run(&r, (char *const[]){ "cowstat", "tree", pid, "--json", NULL });
@@ -539,7 +520,7 @@ TEST(per_command_options)
 		{ "tree", "--tree", "1", NULL }, { "version", "--output", "x", NULL },
 		{ "top", "--interval", "1", NULL }, { "show", "--iterations", "1", NULL },
 	};
-	struct result r;
+	struct cowstat_result r;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(refused); i++) {
@@ -560,7 +541,7 @@ TEST(per_command_options)
 TEST(every_command_has_help_with_examples)
 {
 	static const char *const cmds[] = { "run", "top", "tree", "show", "ps", "version" };
-	struct result r;
+	struct cowstat_result r;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
@@ -576,7 +557,7 @@ TEST(module_commands_explain_loading)
 	static const char *const cmds[][4] = {
 		{ "run", "--", "true", NULL }, { "top", NULL }, { "ps", NULL },
 	};
-	struct result r;
+	struct cowstat_result r;
 	size_t i;
 
 	if (!module_absent())
@@ -596,7 +577,7 @@ TEST(module_commands_explain_loading)
 
 TEST(no_such_pid)
 {
-	struct result r;
+	struct cowstat_result r;
 
 	run(&r, (char *const[]){ "cowstat", "show", "2147483647", NULL });
 	EXPECT_EQ(1, r.status);
@@ -611,7 +592,7 @@ TEST(no_such_pid)
 TEST(kernel_thread)
 {
 	char path[300], buf[512], pid[300] = "";
-	struct result r;
+	struct cowstat_result r;
 	struct dirent *de;
 	DIR *d = opendir("/proc");
 
@@ -649,7 +630,7 @@ TEST(kernel_thread)
 TEST(show_without_module)
 {
 	char pid[16];
-	struct result r;
+	struct cowstat_result r;
 
 	if (!module_absent())
 		SKIP(return, "cowstat module is loaded here");
@@ -668,7 +649,7 @@ TEST(show_without_module)
 /* version --json: the tool's version always, the module's when it can be read. */
 TEST(version_json)
 {
-	struct result r;
+	struct cowstat_result r;
 
 	fake_module();
 	run(&r, (char *const[]){ "cowstat", "version", "--json", NULL });
@@ -703,7 +684,7 @@ TEST(not_root_one_line)
 	};
 	static const char *const pid_cmds[] = { "show", "tree" };
 	const uid_t nobody = 65534;
-	struct result r;
+	struct cowstat_result r;
 	size_t i;
 
 	if (geteuid() != 0)
@@ -736,7 +717,7 @@ TEST(json_keys_documented)
 	static const char *const names[] = { "ps", "top", "version", "run", "show-module",
 					     "show", "tree" };
 	char pid[16], path[64], cmd[1024];
-	struct result r;
+	struct cowstat_result r;
 	size_t i, len;
 	FILE *f;
 
@@ -811,7 +792,7 @@ TEST(snapshot_report_malformed)
 		{ "family 1 102 100 100 0 0", "family 1 102 100 100 -- 0" },
 	};
 	char rep[4096], from[64], to[64], pid[16], *at;
-	struct result r;
+	struct cowstat_result r;
 	size_t i;
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
@@ -849,7 +830,7 @@ TEST(fuzz_snapshot_report)
 	static const char alphabet[] = " \n0123456789az-_";
 	char rep[4096], pid[16];
 	unsigned int seed = 4242;
-	struct result r;
+	struct cowstat_result r;
 	int it, m;
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
