@@ -62,11 +62,11 @@ TOOL_LIBS := -ldw -lelf
 PREFIX ?= /usr/local
 
 MODULE_SRCS := Kbuild $(wildcard module/*.c module/*.h include/*.h)
-LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h bench/*.c selftests/delay/*.c)
+LINT_SRCS := $(wildcard module/*.c module/*.h include/*.h tools/*.c tools/*.h bench/*.c workloads/cowfamily.c selftests/delay/*.c)
 KSFT := .cache/linux-tools
 # Benchmark programs (make bench, make bench-snapshot); not part of the tool.
-BENCH_TOOLS := bench/cowbench bench/pagemap-scan bench/cowfamily bench/snaptime
-SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c tools/tests/*_test.c))
+BENCH_TOOLS := bench/cowbench bench/pagemap-scan bench/snaptime
+SELFTESTS := $(patsubst %.c,%,$(wildcard selftests/*_test.c host-tests/*_test.c))
 
 .PHONY: all module test-module tool selftests setup test test-debug style check clean install bench bench-snapshot bench-snapshot-sweep bench-snapshot-plot bench-trace bench-file demo
 
@@ -88,24 +88,31 @@ $(BUILD)/delay/cowstat_delay.ko: selftests/delay/Kbuild selftests/delay/cowstat_
 	$(KBUILD_RUN) $(MAKE) -C $(KDIR) M=$(CURDIR)/$(BUILD)/delay $(if $(W),W=$(W)) $(if $(C),C=$(C)) modules
 
 TOOL_SRCS := $(wildcard tools/*.c)
-DEMOS := tools/demo/prefork tools/demo/family
+# Programs with known COW answers (workloads/): the demo's pre-fork server, the tests' family
+# and trace target, the snapshot benchmark's family. pyfork.py is there too.
+WORKLOADS := workloads/prefork workloads/family workloads/cowfamily workloads/trace_target
 
-tool: tools/cowstat $(DEMOS)
+tool: tools/cowstat $(WORKLOADS)
 
 tools/cowstat: $(TOOL_SRCS) $(wildcard tools/*.h) include/cowstat.h
 	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $(TOOL_SRCS) $(LDFLAGS) $(TOOL_LIBS)
 
-tools/demo/%: tools/demo/%.c
-	$(CC) $(CFLAGS) -Wall -Wextra -o $@ $< $(LDFLAGS)
+workloads/%: workloads/%.c
+	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
+
+# The workload of trace_test, with debug information and frame pointers: the report must
+# name its functions, and --folded its callers.
+workloads/trace_target: workloads/trace_target.c
+	$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Wextra -o $@ $<
 
 # The parser and formatting unit tests link the tool's own parse.c and format.c.
-tools/tests/parse_test: tools/tests/parse_test.c tools/parse.c tools/format.c tools/*.h include/cowstat.h
+host-tests/parse_test: host-tests/parse_test.c tools/parse.c tools/format.c tools/*.h include/cowstat.h
 	@[ -e $(KSFT)/kselftest_harness.h ] || { echo "kselftest headers missing: run 'make setup'" >&2; exit 1; }
 	$(CC) $(CFLAGS) -Wall -Iinclude -Itools -I$(KSFT) '-D__printf(a, b)=__attribute__((format(printf, a, b)))' \
 		-o $@ $< tools/parse.c tools/format.c
 
-# cowbench times COW faults; cowfamily builds the snapshot benchmark's family and
-# pagemap-scan is its pagemap + kpagecount baseline.
+# cowbench times COW faults; pagemap-scan is the snapshot benchmark's pagemap + kpagecount
+# baseline and snaptime times one snapshot (its family: workloads/cowfamily).
 $(BENCH_TOOLS): bench/%: bench/%.c
 	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $< $(LDFLAGS)
 
@@ -133,11 +140,7 @@ bench-snapshot-plot:
 	gnuplot -e "data='build/bench/sweep.tsv'; out='build/bench/sweep.svg'; title='cowstat snapshot scaling: $$(sed -n 's/^# kernel //p' build/bench/kernel 2>/dev/null)'" scripts/plot-sweep.gp
 	@echo "build/bench/sweep.svg"
 
-selftests: $(SELFTESTS) selftests/trace_target
-
-# The workload of trace_test, with debug information: the report must name its functions.
-selftests/trace_target: selftests/trace_target.c
-	$(CC) -O1 -g -fno-omit-frame-pointer -Wall -Wextra -o $@ $<
+selftests: $(SELFTESTS) workloads/trace_target
 
 %_test: %_test.c selftests/*.h include/cowstat.h
 	@[ -e $(KSFT)/kselftest_harness.h ] || { echo "kselftest headers missing: run 'make setup'" >&2; exit 1; }
@@ -191,7 +194,7 @@ demo:
 	@scripts/demo.sh
 
 clean:
-	rm -rf build tools/cowstat $(BENCH_TOOLS) $(DEMOS) $(SELFTESTS) selftests/trace_target
+	rm -rf build tools/cowstat $(BENCH_TOOLS) $(WORKLOADS) $(SELFTESTS)
 
 # ---- Debian packages (debian/, Documentation/install.rst) ----
 # make deb builds them with dpkg-buildpackage from a copy of the tree's files (tracked and new,

@@ -32,7 +32,7 @@ if [ "${1:-}" = --guest ]; then
 	cd "$top" || exit 1
 	mount -t debugfs none /sys/kernel/debug 2>/dev/null
 	insmod "$ko" || exit 1
-	coproc FAM { exec bench/cowfamily "$n" "$size" "$pct" "$sparse"; }
+	coproc FAM { exec workloads/cowfamily "$n" "$size" "$pct" "$sparse"; }
 	read -r root <&"${FAM[0]}" || { echo "family did not start"; exit 1; }
 	echo "# family root $root: $n processes x $size MiB, children rewrite $pct%, each with $sparse GiB untouched" | tee "$out/result"
 	grep -E 'MemTotal|MemFree' /proc/meminfo | sed 's/^/# /' | tee -a "$out/result"
@@ -158,7 +158,7 @@ if [ "${1:-}" = --sweep-guest ]; then
 	# family SERIES MODE N SIZE_MIB SPARSE_GIB: build it, time it, end it.
 	family() {
 		local series=$1 mode=$2 n=$3 size=$4 sparse=$5 root m us
-		coproc FAM { exec bench/cowfamily $mode "$n" "$size" 10 "$sparse"; }
+		coproc FAM { exec workloads/cowfamily $mode "$n" "$size" 10 "$sparse"; }
 		if ! read -r root <&"${FAM[0]}"; then
 			echo "# $series: family of $n x $size MiB + $sparse GiB did not start" | tee -a "$out/sweep.log"
 			return
@@ -201,7 +201,7 @@ if [ "${1:-}" = --sweep-guest ]; then
 	# (live and exited).
 	if [ -n "$top_procs" ]; then
 		echo "$top_procs" > /sys/module/cowstat/parameters/snapshot_max_members
-		coproc FAM { exec bench/cowfamily "$top_procs" 1 10; }
+		coproc FAM { exec workloads/cowfamily "$top_procs" 1 10; }
 		if read -r root <&"${FAM[0]}"; then
 			n=$(grep -vc "^#" /sys/kernel/debug/cowstat/procs)
 			for m in top1 top11 module tool; do

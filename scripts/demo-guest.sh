@@ -14,8 +14,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 {
 	insmod "$ko" || exit 1
-	echo "# cowstat run -- tools/demo/prefork $*"
-	"$top/tools/cowstat" run -- "$top/tools/demo/prefork" "$@" 2>&1
+	echo "# cowstat run -- workloads/prefork $*"
+	"$top/tools/cowstat" run -- "$top/workloads/prefork" "$@" 2>&1
 	echo "# exit status $?"
 	rmmod cowstat
 } > "$out/report.txt" 2>&1

@@ -4,7 +4,7 @@
 # The README's main job, in one command (make demo): set-up (scripts/setup.sh, the same step as
 # the test command), build the module for Debian's 6.1 kernel and the tool, boot 6.1 under QEMU
 # with virtme-ng, load the module and run
-#   cowstat run -- tools/demo/prefork -m 64 -w 4
+#   cowstat run -- workloads/prefork -m 64 -w 4
 # on the bundled pre-fork workload, then print what the guest printed: the workload's own lines
 # and cowstat's report. DEMO_ARGS replaces the workload's arguments; KERNEL=7.x boots 7.x
 # (any name of scripts/kernels.conf).

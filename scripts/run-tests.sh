@@ -71,7 +71,7 @@ check $? "tool and selftests build without warnings" "$out/host-build.log"
 make -s style > "$out/checkpatch.log" 2>&1
 check $? "checkpatch.pl --strict clean (module, include, tools)" "$out/checkpatch.log"
 
-for t in tools/tests/*_test tools/tests/*_test.sh; do
+for t in host-tests/*_test host-tests/*_test.sh; do
 	[ -x "$t" ] || continue
 	"$t" > "$out/host-$(basename "$t").log" 2>&1
 	rc=$?

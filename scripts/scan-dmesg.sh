@@ -4,7 +4,7 @@
 # Read a kernel log on stdin; if it holds any splat (oops, WARN, BUG, lockdep, KASAN,
 # kmemleak, UBSAN, RCU stall, soft lockup, hung task, a kprobe failure, list or refcount
 # corruption), print each with some context and exit 1. Exit 0 if the log is clean.
-# Tested by tools/tests/scan_test.sh against real splats and clean logs.
+# Tested by host-tests/scan_test.sh against real splats and clean logs.
 set -u
 splat='Oops|WARNING:|BUG:|kernel BUG at|INFO: (possible|task .* blocked|rcu_)|'
 splat+='lockdep|KASAN|kmemleak|UBSAN|general protection|Call Trace|RIP: |'

@@ -2,7 +2,7 @@
 /*
  * Running a program from a test (the cowstat command, a shell line): what it printed, and its
  * exit status in the one convention every test uses. Shared by the guest's selftests and the
- * host's tools/tests/cli_test.c.
+ * host's host-tests/cli_test.c.
  */
 #ifndef _COWSTAT_TOOL_H
 #define _COWSTAT_TOOL_H

@@ -3,9 +3,9 @@
 """
 "cowstat export" scraped by a real Prometheus (Debian's package), KTAP output. In the VM with
 cowstat.ko loaded (scripts/guest-run.sh; COWSTAT_KO names the module for the reload test),
-and on the host without it (--host, from tools/tests/export_test.sh: the pagemap backend).
+and on the host without it (--host, from host-tests/export_test.sh: the pagemap backend).
 
-  - a family with known answers (tools/demo/family: 3 children write 10, 20, 30 heap pages,
+  - a family with known answers (workloads/family: 3 children write 10, 20, 30 heap pages,
     the parent 40): the values Prometheus stored equal "cowstat tree --json" and, with the
     module, "cowstat ps -t --json" read at the same time; the fault counters are at least
     the known writes;
@@ -34,7 +34,7 @@ from ktap import Fail, Skip, check, main, test  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COWSTAT = os.path.join(TOP, "tools", "cowstat")
-FAMILY = os.path.join(TOP, "tools", "demo", "family")
+FAMILY = os.path.join(TOP, "workloads", "family")
 PROMDOC = os.path.join(TOP, "Documentation", "prometheus")
 HOST = "--host" in sys.argv
 SCALE = int(os.environ.get("COWSTAT_TIME_SCALE", "1") or 1)
@@ -74,7 +74,7 @@ def wait_for(what, fn, secs=60):
 
 
 class Family:
-    """tools/demo/family -w: parent and 3 children that wrote their pages and wait."""
+    """workloads/family -w: parent and 3 children that wrote their pages and wait."""
 
     def __init__(self):
         self.p = subprocess.Popen([FAMILY, "-n", "300", "-c", "3", "-k",
@@ -202,7 +202,7 @@ def metric_names(text):
 def prometheus_stores_the_known_answers():
     need_prometheus()
     fam = Family()
-    # The same four processes twice: by root pid, and by name (tools/demo/family's).
+    # The same four processes twice: by root pid, and by name (workloads/family's).
     ex = Exporter(["--family", "fam=pid:%d" % fam.parent, "--family", "byname=comm:family",
                    "--snapshot-interval", "1"] + ([] if HOST else ["--per-process"]))
     prom = Prometheus("127.0.0.1:%d" % ex.port)

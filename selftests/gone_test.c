@@ -12,7 +12,7 @@
  * Each variant names the subcommand, the sharing backend (COWSTAT_BACKEND; pagemap with or
  * without frames), the file whose open is the moment of the kill, and who dies. The module
  * variants need cowstat.ko loaded (the guest); the pagemap ones run on the host too
- * (tools/tests/gone_test.sh). Root is needed for ptrace of a root tool's reads and for
+ * (host-tests/gone_test.sh). Root is needed for ptrace of a root tool's reads and for
  * kpagecount.
  */
 #define _GNU_SOURCE

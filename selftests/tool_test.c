@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The cowstat command against workloads with exact known answers, with the module loaded
- * (scripts/guest-run.sh, as root). tools/demo/family puts N pages in its heap and forks C
+ * (scripts/guest-run.sh, as root). workloads/family puts N pages in its heap and forks C
  * children; child i writes K[i] of them, then the parent P others. So, in the heap region:
  * child i copies K[i] pages and the parent P (module), and child i maps K[i] exclusive pages and
  * the parent P (pagemap). The JSON output is checked with python3.
@@ -33,7 +33,7 @@ static void find_binaries(void)
 	exe[n] = '\0';
 	dirname(exe);
 	snprintf(tool, sizeof(tool), "%s/../tools/cowstat", exe);
-	snprintf(family, sizeof(family), "%s/../tools/demo/family", exe);
+	snprintf(family, sizeof(family), "%s/../workloads/family", exe);
 }
 
 /* Run a shell command line: cowstat_exit_status(), or -1 if no shell could start. */

@@ -27,7 +27,7 @@ from ktap import Fail, Skip, check, main, skip, test  # noqa: E402
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COWSTAT = os.path.join(TOP, "tools", "cowstat")
-TARGET = os.path.join(TOP, "selftests", "trace_target")
+TARGET = os.path.join(TOP, "workloads", "trace_target")
 COW_TEST = os.path.join(TOP, "selftests", "cow_test")
 PAGE = 4096
 # Time limits scale on a slow (debug) kernel, as in cowstat_test.h; counts do not.
@@ -69,7 +69,7 @@ def root_pid(rep):
 
 
 def marker_line(name):
-    with open(os.path.join(TOP, "selftests", "trace_target.c")) as f:
+    with open(os.path.join(TOP, "workloads", "trace_target.c")) as f:
         for n, line in enumerate(f, 1):
             if name in line:
                 return n
@@ -87,8 +87,8 @@ def two_functions_ranked_exactly():
     check(len(child) == 1, "child %s not in the report" % m.group(1))
     locs = child[0]["locations"]
     la, lb = marker_line("TRACE_TARGET_WRITER_A"), marker_line("TRACE_TARGET_WRITER_B")
-    want = [("writer_a (selftests/trace_target.c:%d)" % la, 48),
-            ("writer_b (selftests/trace_target.c:%d)" % lb, 16)]
+    want = [("writer_a (workloads/trace_target.c:%d)" % la, 48),
+            ("writer_b (workloads/trace_target.c:%d)" % lb, 16)]
     got = [(x["location"], x["events"]) for x in locs[:2]]
     check(got == want, "top locations %s, want %s" % (got, want))
     for x, (_, n) in zip(locs[:2], want):
@@ -258,8 +258,8 @@ def doc_example_trace_cmd():
 
 
 def pyfork(freeze):
-    """Workers' (events, copied bytes, by GC, by reference counts) in tools/demo/pyfork.py."""
-    args = ["--", "/usr/bin/python3", os.path.join(TOP, "tools", "demo", "pyfork.py")]
+    """Workers' (events, copied bytes, by GC, by reference counts) in workloads/pyfork.py."""
+    args = ["--", "/usr/bin/python3", os.path.join(TOP, "workloads", "pyfork.py")]
     rep, p = trace_json(args + (["--freeze"] if freeze else []))
     check(p.returncode == 0, "pyfork.py exit %d: %s" % (p.returncode, p.stderr[-300:]))
     check(rep["events_dropped"] == 0, "dropped %d events" % rep["events_dropped"])

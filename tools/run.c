@@ -50,7 +50,7 @@ static void run_help(FILE *f)
 		"  -i MS    sampling interval in milliseconds, default 100\n"
 		"  -o FILE  write the report to FILE\n\n"
 		"examples:\n"
-		"  sudo %s run -- tools/demo/prefork -w 4\n"
+		"  sudo %s run -- workloads/prefork -w 4\n"
 		"  sudo %s run -i 500 -o report.json --json -- redis-server redis.conf\n",
 		cowstat_prog, cowstat_prog, cowstat_prog);
 }

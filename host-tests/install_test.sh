@@ -5,7 +5,7 @@
 # for them: PREFIX=/usr/local (the default) and PREFIX=/usr, staged under DESTDIR. The man page
 # renders without warnings and the installed completion completes.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
 n=0
 fail=0
 

@@ -710,7 +710,7 @@ TEST(not_root_one_line)
 
 /*
  * Every key of every command's JSON is documented in Documentation/usage.rst ("JSON keys"),
- * and each command's top-level keys are the documented ones (tools/tests/json_keys.py).
+ * and each command's top-level keys are the documented ones (host-tests/json_keys.py).
  */
 TEST(json_keys_documented)
 {
@@ -721,7 +721,7 @@ TEST(json_keys_documented)
 	size_t i, len;
 	FILE *f;
 
-	len = snprintf(cmd, sizeof(cmd), "python3 tools/tests/json_keys.py Documentation/usage.rst");
+	len = snprintf(cmd, sizeof(cmd), "python3 host-tests/json_keys.py Documentation/usage.rst");
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	for (i = 0; i < ARRAY_SIZE(names); i++) {
 		fake_module();

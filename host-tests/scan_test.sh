@@ -4,7 +4,7 @@
 # scripts/scan-dmesg.sh must flag every kind of splat it is meant to catch (lines in the exact
 # form the 6.1 and 6.12 kernels print them) and must pass clean logs of a normal test run.
 set -u
-scan=$(dirname "$0")/../../scripts/scan-dmesg.sh
+scan=$(dirname "$0")/../scripts/scan-dmesg.sh
 n=0
 fail=0
 clean='[   19.417585] cowstat: loading out-of-tree module taints kernel.

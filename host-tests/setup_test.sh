@@ -6,7 +6,7 @@
 # exist. A kernel list naming a kernel that is not installed (COWSTAT_KERNELS_CONF) makes
 # something missing without touching the machine.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
 n=0
 fail=0
 tmp=$(mktemp -d)

@@ -4,7 +4,7 @@
 # The bash completion (tools/cowstat.bash-completion) completes commands, each command's
 # options, pids after -p/--tree and for tree/show, and the command to run after "run --".
 set -u
-. "$(dirname "$0")/../cowstat.bash-completion"
+. "$(dirname "$0")/../tools/cowstat.bash-completion"
 n=0
 fail=0
 
@@ -70,7 +70,7 @@ expect "version options" "--help --json -h" cowstat version -
 expect "export options" "--family --help --interval --listen --max-series --per-process --snapshot-interval --textfile -h" cowstat export -
 expect "tree options after the PID" "--bytes --help --json --pages" cowstat tree 1 --
 # Every long option offered is one the command takes (the tool refuses the others).
-cowstat=${COWSTAT:-$(dirname "$0")/../cowstat}
+cowstat=${COWSTAT:-$(dirname "$0")/../tools/cowstat}
 for cmd in run top tree show ps trace export version; do
 	bad=
 	for opt in $(complete_words cowstat "$cmd" --); do

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The pagemap backend on the host (no module here) against a family with known answers:
-# tools/demo/family puts N pages in its heap, child i writes K[i] of them, the parent P others.
+# workloads/family puts N pages in its heap, child i writes K[i] of them, the parent P others.
 # The heap figures of tree and show must be exact, and the two methods (kpagecount as root,
 # the pagemap "exclusively mapped" bit otherwise) must agree on them.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
+top=$(cd "$(dirname "$0")/.." && pwd)
 cowstat=${COWSTAT:-$top/tools/cowstat}
 n=0
 fail=0
@@ -21,7 +21,7 @@ echo "TAP version 13"
 tmp=$(mktemp -d)
 trap 'exec 3>&-; rm -rf "$tmp"' EXIT
 mkfifo "$tmp/in"
-"$top/tools/demo/family" -n $N -c 3 -k $K -p $P -w < "$tmp/in" > "$tmp/ready" &
+"$top/workloads/family" -n $N -c 3 -k $K -p $P -w < "$tmp/in" > "$tmp/ready" &
 exec 3> "$tmp/in"
 for _ in $(seq 50); do [ -s "$tmp/ready" ] && break; sleep 0.1; done
 read -r _ parent c1 c2 c3 < "$tmp/ready"
