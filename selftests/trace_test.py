@@ -101,6 +101,47 @@ def two_functions_ranked_exactly():
     check(fam == want, "family top locations %s" % fam)
 
 
+def folded(path):
+    """The lines of a --folded file: [(frames, weight)], each line checked for form."""
+    stacks = []
+    with open(path) as f:
+        for line in f.read().splitlines():
+            m = re.fullmatch(r"(\S.*) ([1-9][0-9]*)", line)
+            check(m, "malformed folded line %r" % line)
+            stacks.append((m.group(1).split(";"), int(m.group(2))))
+    texts = [";".join(fr) for fr, _ in stacks]
+    check(texts == sorted(set(texts)), "folded lines not sorted and distinct")
+    return stacks
+
+
+@test
+def folded_stacks_exact():
+    # The child of trace_target writes 48 pages in writer_a() and 16 in writer_b(), both
+    # called by main(); trace_target is built with frame pointers, so each fault's user stack
+    # ends main;writer_X. The weight of a stack is the pages it copied (or its faults with
+    # --weight faults), and the weights of each process name add up to the report's numbers.
+    for weight in ("pages", "faults"):
+        with tempfile.NamedTemporaryFile("r", suffix=".folded") as f:
+            rep, p = trace_json(["--folded", f.name, "--weight", weight, "--", TARGET,
+                                 "48", "16"])
+            stacks = folded(f.name)
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr.strip()))
+        check(rep["events_dropped"] == 0, "dropped %d events" % rep["events_dropped"])
+        for fn, n in (("writer_a", 48), ("writer_b", 16)):
+            got = [w for fr, w in stacks if fr[0] == "trace_target" and fr[-2:] == ["main", fn]]
+            check(got == [n], "%s: stacks ending main;%s weigh %s, want [%d]: %s" %
+                  (weight, fn, got, n, stacks))
+        for comm in {x["comm"] for x in rep["processes"]}:
+            procs = [x for x in rep["processes"] if x["comm"] == comm]
+            want = sum(x["copied_bytes"] // PAGE if weight == "pages" else x["events"]
+                       for x in procs)
+            got = sum(w for fr, w in stacks if fr[0] == comm)
+            check(got == want, "%s: %s's stacks weigh %d, its processes %d" %
+                  (weight, comm, got, want))
+        roots = {fr[0] for fr, _ in stacks}
+        check(roots <= {x["comm"] for x in rep["processes"]}, "root frames %s" % roots)
+
+
 @test
 def exit_status_passed_through():
     p = run([COWSTAT, "trace", "-q", "--", "sh", "-c", "exit 3"])
@@ -296,7 +337,9 @@ def bad_invocations_one_line():
     # Usage errors exit 2; a command that cannot be run 127, as with "cowstat run".
     cases = [(["-b", "3", "--", "true"], 2), (["-p", "999999"], 1), ([], 2),
              (["-p", "1", "--tree", "1"], 2), (["--", "/nonexistent/cmd"], 127),
-             (["-p", "2"], 1)]
+             (["-p", "2"], 1), (["--weight", "faults", "--", "true"], 2),
+             (["--folded", "/tmp/cowstat-x.folded", "--weight", "bytes", "--", "true"], 2),
+             (["--folded", "/nonexistent/dir/x.folded", "--", "true"], 1)]
     for args, rc in cases:
         p = run([COWSTAT, "trace", "-q"] + args)
         lines = p.stderr.strip().splitlines()

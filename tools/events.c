@@ -48,6 +48,7 @@ struct cowstat_evsrc {
 	size_t npending, cap;
 	u64 lost;
 	unsigned char *rec;	/* one record copied out of the ring when it wraps */
+	int stacks;		/* samples carry a callchain (PERF_SAMPLE_CALLCHAIN) */
 };
 
 static int read_small(const char *path, char *buf, size_t size)
@@ -167,8 +168,10 @@ void cowstat_evsrc_close(struct cowstat_evsrc *s)
 	if (!s)
 		return;
 	close_rings(s);
-	for (i = 0; i < s->npending; i++)
+	for (i = 0; i < s->npending; i++) {
 		free(s->pending[i].path);
+		free(s->pending[i].stack);
+	}
 	free(s->pending);
 	free(s->rings);
 	free(s->pfds);
@@ -176,7 +179,8 @@ void cowstat_evsrc_close(struct cowstat_evsrc *s)
 	free(s);
 }
 
-int cowstat_evsrc_open(struct cowstat_evsrc **out, unsigned int buf_pages, char *err)
+int cowstat_evsrc_open(struct cowstat_evsrc **out, unsigned int buf_pages, int stacks,
+		       char *err)
 {
 	long page = sysconf(_SC_PAGESIZE), ncpu = sysconf(_SC_NPROCESSORS_CONF);
 	struct perf_event_attr attr;
@@ -218,6 +222,13 @@ int cowstat_evsrc_open(struct cowstat_evsrc **out, unsigned int buf_pages, char 
 	attr.config = id;
 	attr.sample_period = 1;
 	attr.sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_RAW;
+	if (stacks) {
+		/* User stacks only, at most the kernel's default limit (perf_event_max_stack). */
+		attr.sample_type |= PERF_SAMPLE_CALLCHAIN;
+		attr.exclude_callchain_kernel = 1;
+		attr.sample_max_stack = 127;
+		s->stacks = 1;
+	}
 	attr.mmap = 1;
 	attr.mmap2 = 1;
 	attr.comm = 1;
@@ -335,6 +346,33 @@ static u64 trailer_time(const struct perf_event_header *h)
 	return t;
 }
 
+/*
+ * The callchain of a sample (after TID and TIME, before RAW): u64 nr, then nr entries, the
+ * user ones after the marker PERF_CONTEXT_USER. Moves *@p past it; -1 if it is cut short.
+ */
+static int decode_stack(struct cowstat_ev *ev, const unsigned char **p, const unsigned char *end)
+{
+	u64 nr, ip;
+	size_t i;
+
+	if (end - *p < 8)
+		return -1;
+	memcpy(&nr, *p, 8);
+	*p += 8;
+	if (nr > (u64)(end - *p) / 8)
+		return -1;
+	ev->stack = malloc((nr ? nr : 1) * sizeof(*ev->stack));
+	if (!ev->stack)
+		cowstat_fatal("out of memory for a stack of %llu frames", (unsigned long long)nr);
+	for (i = 0; i < nr; i++, *p += 8) {
+		memcpy(&ip, *p, 8);
+		if (ip >= (u64)PERF_CONTEXT_MAX)
+			continue;	/* a context marker */
+		ev->stack[ev->nstack++] = ip;
+	}
+	return 0;
+}
+
 static void decode(struct cowstat_evsrc *s, const struct perf_event_header *h)
 {
 	const unsigned char *p = (const unsigned char *)(h + 1);
@@ -355,8 +393,13 @@ static void decode(struct cowstat_evsrc *s, const struct perf_event_header *h)
 		memcpy(u, p, 8);
 		ev->task_pid = u[0];
 		memcpy(&ev->time, p + 8, 8);
-		memcpy(&rawlen, p + 16, 4);
-		raw = p + 20;
+		p += 16;
+		if (s->stacks && decode_stack(ev, &p, end))
+			return;
+		if (end - p < 4)
+			return;
+		memcpy(&rawlen, p, 4);
+		raw = p + 4;
 		if (raw + rawlen > end)
 			rawlen = end - raw;
 		ev->pid = (int)field(s, raw, rawlen, F_PID);
@@ -501,6 +544,7 @@ void cowstat_evsrc_deliver(struct cowstat_evsrc *s, u64 upto,
 	for (n = 0; n < s->npending && s->pending[n].time <= upto; n++) {
 		cb(&s->pending[n], arg);
 		free(s->pending[n].path);
+		free(s->pending[n].stack);
 	}
 	for (i = n; i < s->npending; i++)
 		s->pending[i - n] = s->pending[i];

@@ -34,6 +34,12 @@ struct cowstat_ev {
 	/* MMAP: start, len, file offset in bytes (pgoff above is the fault's, in pages) */
 	u64 start, len, offset;
 	char *path;		/* MMAP: owned by the event source until the callback returns */
+	/*
+	 * FAULT, when the source was opened with stacks: the user stack of the task that ran
+	 * the fault, innermost first; owned like path.
+	 */
+	u64 *stack;
+	unsigned int nstack;
 	char comm[16];		/* EXEC */
 };
 
@@ -41,9 +47,12 @@ struct cowstat_evsrc;
 
 /*
  * Open the event on every online CPU with a ring buffer of buf_pages pages (a power of 2)
- * each. 0, or -1 with a one-line reason in err (module not loaded, not root, no tracefs...).
+ * each; with stacks, every fault carries its user stack (frame pointers: the kernel's
+ * perf_callchain_user()). 0, or -1 with a one-line reason in err (module not loaded, not
+ * root, no tracefs...).
  */
-int cowstat_evsrc_open(struct cowstat_evsrc **out, unsigned int buf_pages, char *err);
+int cowstat_evsrc_open(struct cowstat_evsrc **out, unsigned int buf_pages, int stacks,
+		       char *err);
 /* Wait up to timeout_ms for data, then read every buffer. 0, or -1 with errno (EINTR...). */
 int cowstat_evsrc_read(struct cowstat_evsrc *s, int timeout_ms);
 /*

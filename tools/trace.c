@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "folded.h"
 #include "format.h"
 #include "proc.h"
 #include "spawn.h"
@@ -61,6 +62,7 @@ struct tproc {
 struct tracer {
 	struct tproc *procs;
 	size_t n, cap;
+	struct cowstat_folded *folded;	/* --folded: the faults' user stacks */
 	int follow_forks;
 	int stream;
 	u64 start;
@@ -79,7 +81,8 @@ static void on_signal(int sig)
 static void trace_help(FILE *f)
 {
 	fprintf(f, "usage: %s trace [-q] [-d SECS] [-b PAGES] [-n N] [-o FILE] [--json]\n"
-		"                     [--bytes | --pages] (-p PID | --tree PID | -- CMD [ARGS])\n\n"
+		"                     [--folded FILE [--weight pages|faults]] [--bytes | --pages]\n"
+		"                     (-p PID | --tree PID | -- CMD [ARGS])\n\n"
 		"Stream the COW faults of one process (-p), of a process and all its descendants\n"
 		"(--tree, later forks included) or of a command's family (-- CMD), one line per\n"
 		"fault, from the trace event cowstat:cow_fault. At the end (CMD exits, the traced\n"
@@ -94,12 +97,17 @@ static void trace_help(FILE *f)
 		"  -d SECS   stop after SECS seconds\n"
 		"  -b PAGES  ring buffer per CPU in pages, a power of 2 (default 256)\n"
 		"  -n N      locations and regions listed per process (default 10)\n"
-		"  -o FILE   write the report to FILE\n\n"
+		"  -o FILE   write the report to FILE\n"
+		"  --folded FILE  also write the faults' user stacks to FILE, folded (one line\n"
+		"            \"comm;outer;...;inner WEIGHT\" per stack), for flame graph tools\n"
+		"  --weight W  a folded stack weighs the pages it copied (pages, the default)\n"
+		"            or its faults (faults)\n\n"
 		"examples:\n"
 		"  sudo %s trace -- python3 prefork.py\n"
 		"  sudo %s trace -q --tree $(pidof -s nginx) -d 60\n"
-		"  sudo %s trace --json -o breaks.json -p 1234\n",
-		cowstat_prog, cowstat_prog, cowstat_prog, cowstat_prog);
+		"  sudo %s trace --json -o breaks.json -p 1234\n"
+		"  sudo %s trace -q --folded breaks.folded -- ./prefork\n",
+		cowstat_prog, cowstat_prog, cowstat_prog, cowstat_prog, cowstat_prog);
 }
 
 static struct tproc *proc_get(struct tracer *t, int pid)
@@ -185,6 +193,14 @@ static struct region *region_get(struct tproc *p, int region, const char *file)
 	return r;
 }
 
+/* The name of a traced process, the root frame of its folded stacks. */
+static const char *proc_comm(int pid, void *arg)
+{
+	struct tproc *p = proc_get(arg, pid);
+
+	return p ? p->comm : "?";
+}
+
 static void locate(const struct cowstat_ev *ev, struct loc *key)
 {
 	memset(key, 0, sizeof(*key));
@@ -262,6 +278,9 @@ static void on_event(const struct cowstat_ev *ev, void *arg)
 	l->faults++;
 	l->copied += ev->copied;
 	l->count[ev->class]++;
+	if (t->folded)
+		cowstat_folded_add(t->folded, p->pid, ev->stack, ev->nstack, key.kind == LOC_GUP,
+				   ev->copied / cowstat_page_size());
 	r = region_get(p, ev->region, ev->file);
 	r->faults++;
 	r->copied += ev->copied;
@@ -628,8 +647,12 @@ int cowstat_cmd_trace(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },
 		{ "tree", required_argument, NULL, 't' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "folded", required_argument, NULL, 'F' },
+		{ "weight", required_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const char *foldfile = NULL, *weight = NULL;
+	FILE *fold = NULL;
 
 	while ((c = cowstat_getopt(argc, argv, "+p:t:qd:b:n:o:", opts, trace_help)) != -1) {
 		switch (c) {
@@ -657,8 +680,18 @@ int cowstat_cmd_trace(int argc, char **argv)
 		case 'o':
 			outfile = optarg;
 			break;
+		case 'F':
+			foldfile = optarg;
+			break;
+		case 'W':
+			weight = optarg;
+			if (strcmp(weight, "pages") && strcmp(weight, "faults"))
+				cowstat_usage_error("--weight %s: pages or faults", weight);
+			break;
 		}
 	}
+	if (weight && !foldfile)
+		cowstat_usage_error("--weight weighs the stacks of --folded: give --folded FILE");
 	if (!!pid + !!tree + !!(optind < argc) != 1)
 		cowstat_usage_error("trace needs exactly one of -p PID, --tree PID or -- CMD");
 	if (pid || tree)
@@ -670,8 +703,14 @@ int cowstat_cmd_trace(int argc, char **argv)
 		if (!out)
 			cowstat_fatal("cannot write %s: %s", outfile, strerror(errno));
 	}
+	if (foldfile) {
+		fold = fopen(foldfile, "we");
+		if (!fold)
+			cowstat_fatal("cannot write %s: %s", foldfile, strerror(errno));
+		t.folded = cowstat_folded_new();
+	}
 
-	if (cowstat_evsrc_open(&src, buf_pages, err))
+	if (cowstat_evsrc_open(&src, buf_pages, !!fold, err))
 		cowstat_fatal("%s", err);
 	t.start = cowstat_now_ns();
 	t.stream = !quiet;
@@ -754,6 +793,12 @@ int cowstat_cmd_trace(int argc, char **argv)
 		waitpid(child, &status, 0);
 	}
 
+	if (fold && cowstat_folded_write(t.folded, fold, weight && !strcmp(weight, "faults"),
+					 proc_comm, &t) < 0)
+		cowstat_fatal("writing %s: %s", foldfile, strerror(errno));
+	if (fold)
+		fclose(fold);
+	cowstat_folded_free(t.folded);
 	all = prepare(&t, &nall);
 	if (cowstat_opts.json)
 		json_report(out, &t, all, nall, cowstat_evsrc_lost(src), limit);
