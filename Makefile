@@ -118,7 +118,7 @@ $(BENCH_TOOLS): bench/%: bench/%.c
 
 # The trace event's cost per fault, disabled and with "cowstat trace" reading (not a test).
 bench-trace:
-	@CONFIGS="none cowstat trace" REPS=$${REPS:-5} scripts/bench.sh
+	@CONFIGS="none cowstat trace folded" REPS=$${REPS:-5} scripts/bench.sh
 
 # What the probes cost file faults (a read fault, a MAP_SHARED first write), against no module
 # and a bpftrace kprobe + kretprobe on finish_fault (not a test).

@@ -13,6 +13,7 @@
 #             finish_fault doing what cowstat's return probe does (bt_ff below)
 #   trace     cowstat.ko loaded and "cowstat trace -q -- cowbench" reading every trace event
 #             (make bench-trace); its report's fault and drop counts go to the log
+#   folded    the same with --folded: every event also carries its user stack
 #
 #   bench-guest.sh KO OUTDIR REPS PAGES ROUNDS [CONFIGS [MODES]]
 #   (defaults: CONFIGS "none cowstat bpftrace", MODES "copy reuse zero anon")
@@ -161,6 +162,16 @@ run_trace() {
 	measure trace "$1" "$top/tools/cowstat" trace -q -o "$out/trace-report" --
 	echo "  trace: $(grep -E '^(cowstat trace|events dropped)' "$out/trace-report" |
 		tr '\n' ' ')" >> "$log"
+	unload
+}
+
+# The same, with each event's user stack (cowstat trace --folded: PERF_SAMPLE_CALLCHAIN).
+run_folded() {
+	load
+	measure folded "$1" "$top/tools/cowstat" trace -q -o "$out/trace-report" \
+		--folded "$out/trace-folded" --
+	echo "  trace: --folded: $(grep -E '^(cowstat trace|events dropped)' "$out/trace-report" |
+		tr '\n' ' ')$(wc -l < "$out/trace-folded") stacks" >> "$log"
 	unload
 }
 

@@ -29,8 +29,8 @@
 # bpftrace baseline differs between COW and file modes, so with it one run takes one kind.
 #
 # CONFIGS chooses the configurations (default "none cowstat bpftrace"); "make bench-trace" is
-# CONFIGS="none cowstat trace": the trace event disabled, and "cowstat trace" reading every
-# event (scripts/bench-guest.sh).
+# CONFIGS="none cowstat trace folded": the trace event disabled, "cowstat trace" reading every
+# event, and the same with --folded, which takes each event's user stack (scripts/bench-guest.sh).
 #
 # Environment: KERNELS="6.1 6.12" (default: every target kernel), CONFIGS, REPS (default 8),
 # PAGES (default 2048), ROUNDS (default 31), MODES (cowbench modes, default the COW ones and
