@@ -94,6 +94,12 @@ void cowstat_folded_add(struct cowstat_folded *f, int pid, const u64 *ips, unsig
 
 	if (gup || n > 128)
 		n = gup ? 0 : 128;
+	/*
+	 * The walk ends where a frame pointer leads outside the stack; the last "return
+	 * address" it read then may be garbage, in the kernel's half (seen: -1, from ld.so).
+	 */
+	while (n && ips[n - 1] >> 63)
+		n--;
 	for (i = 0; i < n; i++) {
 		/* A return address is after its call: the call is the byte before it. */
 		u64 ip = i ? ips[i] - 1 : ips[i];
