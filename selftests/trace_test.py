@@ -160,7 +160,17 @@ def events_equal_counters_every_class():
         rep, p = trace_json(["--", COW_TEST], timeout=900)
     finally:
         del os.environ["COWSTAT_COW_TESTS"]
-    check(p.returncode == 0, "cow_test failed under trace: %s" % p.stdout[-500:])
+    if p.returncode != 0:
+        # The failed tests' own lines (between their RUN and FAIL), not the output's tail.
+        lines, keep, cur = p.stdout.splitlines(), [], []
+        for l in lines:
+            if "#  RUN " in l:
+                cur = [l]
+            else:
+                cur.append(l)
+            if "FAIL " in l:
+                keep += cur
+        raise Fail("cow_test failed under trace: " + " | ".join(keep)[-3000:])
     check(rep["events_dropped"] == 0, "dropped %d events" % rep["events_dropped"])
     mod = module_procs()
     seen = {c: 0 for c in CLASSES}
