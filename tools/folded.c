@@ -5,7 +5,6 @@
  * distinct stacks; frames are (file, offset) pairs, files interned by symbols.c.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
