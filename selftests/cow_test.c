@@ -374,15 +374,11 @@ TEST_F(cow, retried_faults_counted_once)
 /* Bit 55 of a /proc/self/pagemap entry: the page is soft-dirty. 1, 0, or -1 on error. */
 static int soft_dirty(const void *page)
 {
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	uint64_t e;
-	ssize_t n;
+	unsigned long long e;
 
-	if (fd < 0)
+	if (cowstat_pagemap((void *)page, 0, 1, &e))
 		return -1;
-	n = pread(fd, &e, sizeof(e), (uintptr_t)page / PAGE * sizeof(e));
-	close(fd);
-	return n == sizeof(e) ? (int)(e >> 55 & 1) : -1;
+	return e >> 55 & 1;
 }
 
 /*
@@ -554,20 +550,13 @@ TEST_F(cow, huge_zero_page)
 	unsigned long whole;
 	char *buf;
 	long kb;
-	FILE *f;
 
 	if (!cowstat_sysfs_has("/sys/kernel/mm/transparent_hugepage/use_zero_page", "1"))
 		SKIP(return, "huge zero page disabled");
 	if (cowstat_sysfs_has("/sys/kernel/mm/transparent_hugepage/enabled", "[never]"))
 		SKIP(return, "THP disabled");
-	f = fopen(KHUGEPAGED_PTES_NONE, "r");
-	if (f) {
-		if (!fgets(old, sizeof(old), f))
-			old[0] = '\0';
-		fclose(f);
-	}
-	ASSERT_NE('\0', old[0]) TH_LOG("cannot read %s", KHUGEPAGED_PTES_NONE);
-	ASSERT_EQ(0, cowstat_write_file(KHUGEPAGED_PTES_NONE, "0"));
+	ASSERT_EQ(0, cowstat_sysfs_set(KHUGEPAGED_PTES_NONE, "0", old, sizeof(old)))
+		TH_LOG("%s: %s", KHUGEPAGED_PTES_NONE, strerror(errno));
 	buf = map_thp(2);
 	if (buf) {
 		EXPECT_EQ(0, ((volatile char *)buf)[0] + ((volatile char *)buf)[HPAGE]);
@@ -1199,22 +1188,14 @@ static void swap_off(void)
 /* Pages [0, @n) of @buf that /proc/self/pagemap shows swapped out (bit 62); -1 on error. */
 static long swapped_pages(char *buf, size_t n)
 {
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	unsigned long long e;
+	unsigned long long *ent = calloc(n, sizeof(*ent));
 	long in = 0;
 
-	if (fd < 0)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		off_t off = ((uintptr_t)buf / PAGE + i) * sizeof(e);
-
-		if (pread(fd, &e, sizeof(e), off) != sizeof(e)) {
-			in = -1;
-			break;
-		}
-		in += e >> 62 & 1;
-	}
-	close(fd);
+	if (!ent || cowstat_pagemap(buf, 0, n, ent))
+		in = -1;
+	for (size_t i = 0; in >= 0 && i < n; i++)
+		in += COWSTAT_PM_SWAPPED(ent[i]);
+	free(ent);
 	return in;
 }
 

@@ -250,27 +250,36 @@ static inline int cowstat_watch_read(pid_t pid, void *start, unsigned long long 
 }
 
 /*
- * Frame numbers of pages [from, to) of @buf in this process (0 if not present), from
- * /proc/self/pagemap (needs root for the PFNs). 0, or -1.
+ * The /proc/self/pagemap entries of pages [from, to) of @buf in this process, into @ent
+ * (Documentation/admin-guide/mm/pagemap.rst: bit 63 present, 62 swapped, 0-54 the PFN,
+ * which needs root). 0, or -1.
  */
-static inline int cowstat_pfns(void *buf, size_t from, size_t to, unsigned long long *pfn)
+static inline int cowstat_pagemap(void *buf, size_t from, size_t to, unsigned long long *ent)
 {
 	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	unsigned long long e;
-	size_t i;
+	size_t len = (to - from) * sizeof(*ent);
+	off_t off = ((unsigned long)buf / PAGE + from) * sizeof(*ent);
+	int err;
 
 	if (fd < 0)
 		return -1;
-	for (i = from; i < to; i++) {
-		off_t off = ((unsigned long)buf / PAGE + i) * sizeof(e);
-
-		if (pread(fd, &e, sizeof(e), off) != sizeof(e)) {
-			close(fd);
-			return -1;
-		}
-		pfn[i - from] = (e >> 63) ? (e & ((1ULL << 55) - 1)) : 0;
-	}
+	err = pread(fd, ent, len, off) == (ssize_t)len ? 0 : -1;
 	close(fd);
+	return err;
+}
+
+#define COWSTAT_PM_PRESENT(e)	((e) >> 63 & 1)
+#define COWSTAT_PM_SWAPPED(e)	((e) >> 62 & 1)
+
+/* Frame numbers of pages [from, to) of @buf in this process (0 if not present). 0, or -1. */
+static inline int cowstat_pfns(void *buf, size_t from, size_t to, unsigned long long *pfn)
+{
+	size_t i;
+
+	if (cowstat_pagemap(buf, from, to, pfn))
+		return -1;
+	for (i = 0; i < to - from; i++)
+		pfn[i] = COWSTAT_PM_PRESENT(pfn[i]) ? pfn[i] & ((1ULL << 55) - 1) : 0;
 	return 0;
 }
 
@@ -519,40 +528,32 @@ static inline int cowstat_param_set(const char *name, long long value)
 	"/sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled"
 
 /*
- * Turn 64 KiB mTHP on ("always"), keeping the setting it had in @old (the bracketed word).
- * 0; -1 if this kernel has no multi-size THP (6.1) or the switch cannot be written.
+ * Write @word to the sysfs file @path, keeping in @old what it held: the bracketed word of a
+ * choice file ("always [madvise] never"), or else the first line. cowstat_write_file(@path,
+ * @old) puts it back. 0; -1 with errno if the file cannot be read or written.
  */
-static inline int cowstat_mthp_enable(char *old, size_t size)
+static inline int cowstat_sysfs_set(const char *path, const char *word, char *old, size_t size)
 {
-	char buf[128] = "", *b, *e;
-	int fd = open(COWSTAT_MTHP_SWITCH, O_RDWR | O_CLOEXEC);
-	ssize_t n;
+	char buf[256] = "", *b, *e;
+	FILE *f = fopen(path, "r");
 
-	if (fd < 0)
+	if (!f)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
 	b = strchr(buf, '[');
 	e = b ? strchr(b, ']') : NULL;
-	if (n <= 0 || !e || (size_t)(e - b) >= size) {
-		close(fd);
+	if (e)
+		*e = '\0', b++;
+	else
+		b = strtok(buf, "\n");
+	if (!b || !*b || strlen(b) >= size) {
+		errno = EINVAL;
 		return -1;
 	}
-	snprintf(old, size, "%.*s", (int)(e - b - 1), b + 1);
-	n = pwrite(fd, "always", 6, 0);
-	close(fd);
-	return n == 6 ? 0 : -1;
-}
-
-static inline void cowstat_mthp_restore(const char *old)
-{
-	int fd = open(COWSTAT_MTHP_SWITCH, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return;
-	/* Best effort: a test that cannot restore has nothing better to do. */
-	if (write(fd, old, strlen(old)) < 0)
-		perror(COWSTAT_MTHP_SWITCH);
-	close(fd);
+	strcpy(old, b);
+	return cowstat_write_file(path, word);
 }
 
 /*
@@ -628,7 +629,7 @@ static inline int cowstat_mthp_buffer(size_t pages, char **buf, char *why, size_
 	long in;
 	size_t i;
 
-	if (cowstat_mthp_enable(old, sizeof(old))) {
+	if (cowstat_sysfs_set(COWSTAT_MTHP_SWITCH, "always", old, sizeof(old))) {
 		snprintf(why, size, "no multi-size THP switch (%s): kernel before 6.8",
 			 COWSTAT_MTHP_SWITCH);
 		return 1;
@@ -637,7 +638,9 @@ static inline int cowstat_mthp_buffer(size_t pages, char **buf, char *why, size_
 	if (*buf)
 		for (i = 0; i < pages; i++)
 			((volatile char *)*buf)[i * PAGE] = (char)i;
-	cowstat_mthp_restore(old);
+	/* Best effort: a test that cannot restore has nothing better to do. */
+	if (cowstat_write_file(COWSTAT_MTHP_SWITCH, old))
+		perror(COWSTAT_MTHP_SWITCH);
 	if (!*buf)
 		return -1;
 	in = cowstat_mthp_pages(*buf, pages);
@@ -648,6 +651,114 @@ static inline int cowstat_mthp_buffer(size_t pages, char **buf, char *why, size_
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * A parent and the children it forks, in step, in the manner of selftests/mm's comm_pipes:
+ * a child says it is ready (with a message, such as a pid or what it found), the parent lets
+ * it go, or holds it until the parent closes its end. A side that dies closes its ends, which
+ * the other reads as end of file: neither waits forever on the other. One cowstat_sync can
+ * serve several children (and their children): each ready message is one write of at most
+ * PIPE_BUF bytes, which a pipe never interleaves.
+ */
+struct cowstat_sync {
+	int ready[2];	/* children to parent */
+	int go[2];	/* parent to children */
+};
+
+/* Both pipes, close-on-exec (a program a test starts must not hold an end open). 0 or -1. */
+static inline int cowstat_sync_init(struct cowstat_sync *s)
+{
+	s->go[0] = s->go[1] = -1;
+	if (pipe2(s->ready, O_CLOEXEC))
+		return -1;
+	if (pipe2(s->go, O_CLOEXEC)) {
+		close(s->ready[0]);
+		close(s->ready[1]);
+		return -1;
+	}
+	return 0;
+}
+
+static inline void cowstat_sync_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Close every end still open (either side, at its end). */
+static inline void cowstat_sync_close(struct cowstat_sync *s)
+{
+	cowstat_sync_close_fd(&s->ready[0]);
+	cowstat_sync_close_fd(&s->ready[1]);
+	cowstat_sync_close_fd(&s->go[0]);
+	cowstat_sync_close_fd(&s->go[1]);
+}
+
+/*
+ * fork(), each side keeping the ends it uses: the child the ready write end and the go read
+ * end, the parent the others. Returns what fork() returned.
+ */
+static inline pid_t cowstat_sync_fork(struct cowstat_sync *s)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		cowstat_sync_close_fd(&s->ready[0]);
+		cowstat_sync_close_fd(&s->go[1]);
+	} else if (pid > 0) {
+		cowstat_sync_close_fd(&s->ready[1]);
+		cowstat_sync_close_fd(&s->go[0]);
+	}
+	return pid;
+}
+
+/* Child: ready, with @len bytes of @msg (one byte if @msg is NULL). 0, or -1. */
+static inline int cowstat_sync_ready(struct cowstat_sync *s, const void *msg, size_t len)
+{
+	if (!msg)
+		msg = "r", len = 1;
+	return write(s->ready[1], msg, len) == (ssize_t)len ? 0 : -1;
+}
+
+/* Parent: a child's ready and its @len bytes into @msg (NULL: one byte). 0; -1 if it died. */
+static inline int cowstat_sync_wait_ready(struct cowstat_sync *s, void *msg, size_t len)
+{
+	char c;
+
+	if (!msg)
+		msg = &c, len = 1;
+	return read(s->ready[0], msg, len) == (ssize_t)len ? 0 : -1;
+}
+
+/* Parent: let one child go. 0, or -1. */
+static inline int cowstat_sync_go(struct cowstat_sync *s)
+{
+	return write(s->go[1], "g", 1) == 1 ? 0 : -1;
+}
+
+/* Child: wait to be let go. 1 when told to go; 0 when the parent closed its end or died. */
+static inline int cowstat_sync_wait_go(struct cowstat_sync *s)
+{
+	char c;
+
+	return read(s->go[0], &c, 1) == 1;
+}
+
+/* Child: hold until the parent closes its end (cowstat_sync_release()) or dies. */
+static inline void cowstat_sync_hold(struct cowstat_sync *s)
+{
+	char c;
+
+	while (read(s->go[0], &c, 1) > 0)
+		;
+}
+
+/* Parent: release every child that holds. */
+static inline void cowstat_sync_release(struct cowstat_sync *s)
+{
+	cowstat_sync_close_fd(&s->go[1]);
 }
 
 /*

@@ -622,20 +622,14 @@ static int uffd_wp_markers(char *p, unsigned long n, unsigned long long features
  */
 static long uffd_marker_pages(char *p, unsigned long n)
 {
-	int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-	unsigned long long e;
+	unsigned long long *ent = calloc(n, sizeof(*ent));
 	long k = 0;
 
-	if (fd < 0)
-		return -1;
-	for (unsigned long i = 0; i < n; i++) {
-		if (pread(fd, &e, 8, ((unsigned long)p / PAGE + i) * 8) != 8) {
-			k = -1;
-			break;
-		}
-		k += !(e >> 63) && (e >> PM_UFFD_WP & 1);
-	}
-	close(fd);
+	if (!ent || cowstat_pagemap(p, 0, n, ent))
+		k = -1;
+	for (unsigned long i = 0; k >= 0 && i < n; i++)
+		k += !COWSTAT_PM_PRESENT(ent[i]) && (ent[i] >> PM_UFFD_WP & 1);
+	free(ent);
 	return k;
 }
 
