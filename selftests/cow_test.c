@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Fault classification with exact counts. Modelled on the kernel's selftests/mm/cow.c: parent
- * and children synchronise over pipes; every scenario watches its own buffer with
- * "watch <pid> <start> <len>" so libc and stack faults do not disturb the numbers.
+ * and children synchronise over pipes (struct cowstat_sync); every scenario watches its own
+ * buffer with "watch <pid> <start> <len>" so libc and stack faults do not disturb the numbers.
  *
  * Runs with cowstat.ko loaded (scripts/guest-run.sh), as root.
  */
@@ -43,36 +43,46 @@ static const char * const class_names[] = COWSTAT_CLASS_NAMES;
 	}									\
 } while (0)
 
-/* Pipe-synchronised child: it waits for "go", runs, reports "done", waits for "exit". */
+/*
+ * A child in step with the parent (struct cowstat_sync): it waits to be let go, runs, says it
+ * is done (its ready), and waits to be let go again to exit.
+ */
 struct child {
 	pid_t pid;
-	int go[2], done[2];
+	struct cowstat_sync sync;
 };
 
-static void child_wait(int fd)
+/* Child: wait to be let go; exit if the parent closed its end or died instead. */
+static void child_wait(struct cowstat_sync *s)
 {
-	char c;
-
-	if (read(fd, &c, 1) != 1)
+	if (!cowstat_sync_wait_go(s))
 		_exit(1);
 }
 
-static void child_signal(int fd)
+/* Child: say it is done. */
+static void child_signal(struct cowstat_sync *s)
 {
-	if (write(fd, "x", 1) != 1)
+	if (cowstat_sync_ready(s, NULL, 0))
+		_exit(1);
+}
+
+/* Parent: let the child go. */
+static void child_go(struct cowstat_sync *s)
+{
+	if (cowstat_sync_go(s))
 		_exit(1);
 }
 
 static pid_t child_start(struct child *c, void (*fn)(void *), void *arg)
 {
-	if (pipe(c->go) || pipe(c->done))
+	if (cowstat_sync_init(&c->sync))
 		return -1;
-	c->pid = fork();
+	c->pid = cowstat_sync_fork(&c->sync);
 	if (c->pid == 0) {
-		child_wait(c->go[0]);
+		child_wait(&c->sync);
 		fn(arg);
-		child_signal(c->done[1]);
-		child_wait(c->go[0]);
+		child_signal(&c->sync);
+		child_wait(&c->sync);
 		_exit(0);
 	}
 	return c->pid;
@@ -81,23 +91,17 @@ static pid_t child_start(struct child *c, void (*fn)(void *), void *arg)
 /* Let the child run its function and wait until it has. */
 static void child_run(struct child *c)
 {
-	char x;
-
-	child_signal(c->go[1]);
-	if (read(c->done[0], &x, 1) != 1)
-		x = 0;
+	child_go(&c->sync);
+	cowstat_sync_wait_ready(&c->sync, NULL, 0);
 }
 
 static int child_finish(struct child *c)
 {
 	int status;
 
-	child_signal(c->go[1]);
+	child_go(&c->sync);
 	waitpid(c->pid, &status, 0);
-	close(c->go[0]);
-	close(c->go[1]);
-	close(c->done[0]);
-	close(c->done[1]);
+	cowstat_sync_close(&c->sync);
 	return status;
 }
 
@@ -618,7 +622,7 @@ TEST_F(cow, unshare_after_sharer_exited)
 	const size_t n = 16;
 	char *buf = map_anon(n, MADV_NOHUGEPAGE), *dst = malloc(n * PAGE);
 	unsigned long long before[16], after[16];
-	int req[2], done[2];
+	struct cowstat_sync s;
 	struct child c;
 	pid_t reader;
 	size_t same = 0;
@@ -626,21 +630,22 @@ TEST_F(cow, unshare_after_sharer_exited)
 
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, dst);
-	ASSERT_EQ(0, pipe(req));
-	ASSERT_EQ(0, pipe(done));
-	/* The reader is forked before the pages exist: it maps none of them. */
-	reader = fork();
+	ASSERT_EQ(0, cowstat_sync_init(&s));
+	/*
+	 * The reader is forked before the pages exist: it maps none of them. It has their
+	 * address from the fork (buf, mapped but not yet written) and waits to be let go.
+	 */
+	reader = cowstat_sync_fork(&s);
 	ASSERT_LE(0, reader);
 	if (reader == 0) {
 		struct iovec local = { dst, n * PAGE }, remote;
 		pid_t target = getppid();
-		char *addr;
 
-		if (read(req[0], &addr, sizeof(addr)) != sizeof(addr))
+		if (!cowstat_sync_wait_go(&s))
 			_exit(1);
-		remote = (struct iovec){ addr, n * PAGE };
+		remote = (struct iovec){ buf, n * PAGE };
 		x = process_vm_readv(target, &local, 1, &remote, 1, 0) == (ssize_t)(n * PAGE);
-		_exit(write(done[1], &x, 1) == 1 && x ? 0 : 1);
+		_exit(!cowstat_sync_ready(&s, &x, 1) && x ? 0 : 1);
 	}
 	touch(buf, 0, n);
 	ASSERT_LT(0, child_start(&c, do_nothing, NULL));
@@ -648,10 +653,11 @@ TEST_F(cow, unshare_after_sharer_exited)
 	EXPECT_EQ(0, child_finish(&c));
 	ASSERT_EQ(0, cowstat_pfns(buf, 0, n, before));
 	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", getpid(), buf, n * PAGE));
-	ASSERT_EQ(sizeof(buf), write(req[1], &buf, sizeof(buf)));
-	ASSERT_EQ(1, read(done[0], &x, 1));
+	ASSERT_EQ(0, cowstat_sync_go(&s));
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&s, &x, 1));
 	ASSERT_EQ(1, x) TH_LOG("process_vm_readv failed in the reader");
 	waitpid(reader, NULL, 0);
+	cowstat_sync_close(&s);
 	ASSERT_EQ(0, cowstat_pfns(buf, 0, n, after));
 	for (size_t i = 0; i < n; i++)
 		same += before[i] && before[i] == after[i];
@@ -705,42 +711,44 @@ TEST_F(cow, grandchild)
 	const size_t n = 64, k = 20;
 	char *buf = map_anon(n, MADV_NOHUGEPAGE);
 	struct cowstat_proc_line l;
-	int info[2], go[2], done[2];
+	struct cowstat_sync s;
 	pid_t child, grandchild;
-	char x;
 
 	ASSERT_NE(NULL, buf);
 	touch(buf, 0, n);
-	ASSERT_EQ(0, pipe(info));
-	ASSERT_EQ(0, pipe(go));
-	ASSERT_EQ(0, pipe(done));
-	child = fork();
+	ASSERT_EQ(0, cowstat_sync_init(&s));
+	/*
+	 * The child says the grandchild's pid (its ready message); the grandchild, which holds
+	 * the child's ends, is let go and says it is done over the same pipes.
+	 */
+	child = cowstat_sync_fork(&s);
 	if (!child) {
 		grandchild = fork();
 		if (!grandchild) {
-			child_wait(go[0]);
+			child_wait(&s);
 			touch(buf, 0, k);
-			child_signal(done[1]);
-			child_wait(go[0]);
+			child_signal(&s);
+			child_wait(&s);
 			_exit(0);
 		}
-		if (write(info[1], &grandchild, sizeof(grandchild)) != sizeof(grandchild))
+		if (cowstat_sync_ready(&s, &grandchild, sizeof(grandchild)))
 			_exit(1);
 		waitpid(grandchild, NULL, 0);
 		_exit(0);
 	}
-	ASSERT_EQ(sizeof(grandchild), read(info[0], &grandchild, sizeof(grandchild)));
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&s, &grandchild, sizeof(grandchild)));
 	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", grandchild, buf, n * PAGE));
 	ASSERT_EQ(0, cowstat_control("watch %d %p %zu", child, buf, n * PAGE));
-	child_signal(go[1]);
-	ASSERT_EQ(1, read(done[0], &x, 1));
+	child_go(&s);
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&s, NULL, 0));
 	EXPECT_COUNTS(COUNTS([COWSTAT_COPY] = k), watch_counts(_metadata, grandchild, buf));
 	EXPECT_COUNTS(COUNTS(0), watch_counts(_metadata, child, buf));
 	ASSERT_EQ(1, cowstat_procs_read(grandchild, &l, 1));
 	EXPECT_EQ(child, l.ppid);
 	EXPECT_STREQ("live", l.state);
-	child_signal(go[1]);
+	child_go(&s);
 	waitpid(child, NULL, 0);
+	cowstat_sync_close(&s);
 }
 
 /* C children writing disjoint ranges at the same time: exact counts each, exact sum. */
@@ -761,12 +769,11 @@ TEST_F(cow, concurrent_children)
 		ASSERT_EQ(0, cowstat_control("watch %d %p %lu", c[i].pid, buf, C * K * PAGE));
 	}
 	for (i = 0; i < C; i++)
-		child_signal(c[i].go[1]);
+		child_go(&c[i].sync);
 	for (i = 0; i < C; i++) {
 		struct cowstat_counts got;
-		char x;
 
-		ASSERT_EQ(1, read(c[i].done[0], &x, 1));
+		ASSERT_EQ(0, cowstat_sync_wait_ready(&c[i].sync, NULL, 0));
 		got = watch_counts(_metadata, c[i].pid, buf);
 		EXPECT_COUNTS(COUNTS([COWSTAT_COPY] = K), got);
 		sum += got.c[COWSTAT_COPY];

@@ -227,32 +227,25 @@ static int become_nobody(void)
 	       setresuid(65534, 65534, 65534) ? -1 : 0;
 }
 
-/* A child of user nobody that waits until @go's write end closes; its pid. */
-static pid_t nobody_child(int go[2])
+/* A child of user nobody that holds until @s is released; its pid. */
+static pid_t nobody_child(struct cowstat_sync *s)
 {
-	int ready[2];
 	pid_t t;
-	char c;
 
-	if (pipe(go) || pipe(ready))
+	if (cowstat_sync_init(s))
 		return -1;
-	t = fork();
+	t = cowstat_sync_fork(s);
 	if (t == 0) {
-		close(go[1]);
-		close(ready[0]);
 		if (become_nobody())
 			_exit(1);
-		if (write(ready[1], "r", 1) != 1)
+		if (cowstat_sync_ready(s, NULL, 0))
 			_exit(1);
-		while (read(go[0], &c, 1) > 0)
-			;
+		cowstat_sync_hold(s);
 		_exit(0);
 	}
-	close(go[0]);
-	close(ready[1]);
-	if (t < 0 || read(ready[0], &c, 1) != 1)
+	if (t < 0 || cowstat_sync_wait_ready(s, NULL, 0))
 		t = -1;
-	close(ready[0]);
+	cowstat_sync_close_fd(&s->ready[0]);
 	return t;
 }
 
@@ -264,11 +257,12 @@ static pid_t nobody_child(int go[2])
  */
 TEST_F(snap, access_opener_credentials)
 {
-	int go[2], status, fd;
+	struct cowstat_sync s;
+	int status, fd;
 	char cmd[32];
 	pid_t t;
 
-	t = nobody_child(go);
+	t = nobody_child(&s);
 	ASSERT_LT(0, t);
 	snprintf(cmd, sizeof(cmd), "pid %d", t);
 	ASSERT_EQ(0, cap_sys_ptrace(false, false));
@@ -281,8 +275,9 @@ TEST_F(snap, access_opener_credentials)
 	close(fd);
 	/* Opened and written with the capability: allowed. */
 	EXPECT_EQ(0, write_err(cmd, strlen(cmd)));
-	close(go[1]);
+	cowstat_sync_release(&s);
 	ASSERT_EQ(t, waitpid(t, &status, 0));
+	cowstat_sync_close(&s);
 }
 
 /*
@@ -291,11 +286,12 @@ TEST_F(snap, access_opener_credentials)
  */
 TEST_F(snap, access_ptrace_rule)
 {
-	int go[2], status;
+	struct cowstat_sync s;
 	char cmd[32];
 	pid_t t, h;
+	int status;
 
-	t = nobody_child(go);
+	t = nobody_child(&s);
 	ASSERT_LT(0, t);
 	snprintf(cmd, sizeof(cmd), "pid %d", t);
 	EXPECT_EQ(0, write_err(cmd, strlen(cmd)));
@@ -317,8 +313,9 @@ TEST_F(snap, access_ptrace_rule)
 	ASSERT_EQ(h, waitpid(h, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("10: capset, 11: not EACCES, 12: self refused");
-	close(go[1]);
+	cowstat_sync_release(&s);
 	ASSERT_EQ(t, waitpid(t, &status, 0));
+	cowstat_sync_close(&s);
 }
 
 /* A setuid-root copy of /bin/sleep named cowstat-suid in a fresh tmpfs at @dir; 0 or -1. */
@@ -389,8 +386,9 @@ static int wait_blocked_or_gone(pid_t pid, unsigned int seconds)
 TEST_F(snap, exec_window_setuid_refused)
 {
 	char dir[] = "/tmp/cowstat-suid.XXXXXX", path[64], params[160], cmd[32], c;
-	int go_t[2], go_r[2], ready[2], status;
+	struct cowstat_sync st, sr;	/* with the target, with the requester */
 	pid_t t, r;
+	int status;
 
 	ASSERT_EQ(0, make_suid_sleep(dir, path, sizeof(path))) TH_LOG("setuid copy: %s", strerror(errno));
 	snprintf(params, sizeof(params),
@@ -400,37 +398,32 @@ TEST_F(snap, exec_window_setuid_refused)
 		rmdir(dir);
 		SKIP(return, "cannot load the delay module (%s): run make test-module", strerror(errno));
 	}
-	ASSERT_EQ(0, pipe(go_t));
-	ASSERT_EQ(0, pipe(go_r));
-	ASSERT_EQ(0, pipe(ready));
-	t = fork();
+	ASSERT_EQ(0, cowstat_sync_init(&st));
+	ASSERT_EQ(0, cowstat_sync_init(&sr));
+	t = cowstat_sync_fork(&st);
 	ASSERT_LE(0, t);
 	if (t == 0) {
-		close(go_t[1]);
-		close(ready[0]);
 		/* Changing its ids made it not dumpable; it is an ordinary process of nobody's. */
-		if (become_nobody() || prctl(PR_SET_DUMPABLE, 1) || write(ready[1], "t", 1) != 1 ||
-		    read(go_t[0], &c, 1) != 1)
+		if (become_nobody() || prctl(PR_SET_DUMPABLE, 1) ||
+		    cowstat_sync_ready(&st, "t", 1) || !cowstat_sync_wait_go(&st))
 			_exit(1);
 		execl(path, "cowstat-suid", "30", (char *)NULL);
 		_exit(2);
 	}
-	r = fork();
+	r = cowstat_sync_fork(&sr);
 	ASSERT_LE(0, r);
 	if (r == 0) {
 		/* Opened as root (debugfs is root's); written as nobody, without capabilities. */
 		int before = open(SNAPSHOT, O_RDWR | O_CLOEXEC), fd = open(SNAPSHOT, O_RDWR | O_CLOEXEC);
 
-		close(go_r[1]);
-		close(ready[0]);
 		snprintf(cmd, sizeof(cmd), "pid %d", t);
 		if (before < 0 || fd < 0 || become_nobody())
 			_exit(10);
 		/* Before the exec, the same user may read it. */
-		if (read(go_r[0], &c, 1) != 1)
+		if (!cowstat_sync_wait_go(&sr))
 			_exit(10);
 		c = write(before, cmd, strlen(cmd)) == (ssize_t)strlen(cmd) ? 'y' : 'n';
-		if (write(ready[1], &c, 1) != 1 || read(go_r[0], &c, 1) != 1)
+		if (cowstat_sync_ready(&sr, &c, 1) || !cowstat_sync_wait_go(&sr))
 			_exit(10);
 		if (cowstat_module_param("cowstat_delay", "active") != 1)
 			_exit(11);
@@ -438,18 +431,15 @@ TEST_F(snap, exec_window_setuid_refused)
 			_exit(12);
 		_exit(errno == EACCES ? 0 : 13);
 	}
-	close(go_t[0]);
-	close(go_r[0]);
-	close(ready[1]);
 	/* The target is nobody now; the requester asks before the exec. */
-	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&st, &c, 1));
 	ASSERT_EQ('t', c);
-	ASSERT_EQ(1, write(go_r[1], "p", 1));
-	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(0, cowstat_sync_go(&sr));
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&sr, &c, 1));
 	EXPECT_EQ('y', c) TH_LOG("nobody could not read nobody's process before the exec");
-	ASSERT_EQ(1, write(go_t[1], "g", 1));
+	ASSERT_EQ(0, cowstat_sync_go(&st));
 	EXPECT_EQ(0, cowstat_delay_wait_held(10)) TH_LOG("the exec never reached commit_creds()");
-	EXPECT_EQ(1, write(go_r[1], "g", 1));
+	EXPECT_EQ(0, cowstat_sync_go(&sr));
 	/* The window stays open until the request has returned, or blocks waiting for the exec. */
 	EXPECT_EQ(0, wait_blocked_or_gone(r, 10));
 	EXPECT_EQ(0, cowstat_delay_release());
@@ -461,57 +451,76 @@ TEST_F(snap, exec_window_setuid_refused)
 	ASSERT_EQ(t, waitpid(t, &status, 0));
 	EXPECT_TRUE(WIFSIGNALED(status)) TH_LOG("the setuid exec did not run (status %#x)", status);
 	EXPECT_EQ(0, cowstat_delay_unload());
-	close(go_t[1]);
-	close(go_r[1]);
-	close(ready[0]);
+	cowstat_sync_close(&st);
+	cowstat_sync_close(&sr);
 	umount(dir);
 	rmdir(dir);
 }
 
 /*
- * Fork @n children that share this process's memory; child i first writes page
- * @write_page[i] of @mem (none if -1), then all wait until the returned fd is closed.
- * Returns that fd once every child is ready, or -1.
+ * fork() for one of several children that @s serves: the child keeps its ends, as after
+ * cowstat_sync_fork(), but the parent keeps the children's ends open for the next child
+ * (cowstat_sync_fork() closes them in the parent) until sync_forked().
  */
-static int fork_sharers(pid_t *pids, int n, char *mem, const int *write_page)
+static pid_t sync_fork_one_of(struct cowstat_sync *s)
 {
-	int ready[2], go[2], i;
-	char c;
+	pid_t pid = fork();
 
-	if (pipe(ready) || pipe(go))
-		return -1;
-	for (i = 0; i < n; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0)
-			return -1;
-		if (pids[i] == 0) {
-			close(go[1]);
-			close(ready[0]);
-			if (write_page && write_page[i] >= 0)
-				mem[write_page[i] * PAGE] = 9;
-			if (write(ready[1], "r", 1) != 1)
-				_exit(1);
-			while (read(go[0], &c, 1) > 0)
-				;
-			_exit(0);
-		}
+	if (pid == 0) {
+		cowstat_sync_close_fd(&s->ready[0]);
+		cowstat_sync_close_fd(&s->go[1]);
 	}
-	close(go[0]);
-	close(ready[1]);
-	for (i = 0; i < n; i++)
-		if (read(ready[0], &c, 1) != 1)
-			return -1;
-	close(ready[0]);
-	return go[1];
+	return pid;
 }
 
-static void end_sharers(const pid_t *pids, int n, int go)
+/* Parent: every child of @s is forked; close the children's ends. */
+static void sync_forked(struct cowstat_sync *s)
+{
+	cowstat_sync_close_fd(&s->ready[1]);
+	cowstat_sync_close_fd(&s->go[0]);
+}
+
+/*
+ * Fork @n children that share this process's memory; child i first writes page
+ * @write_page[i] of @mem (none if -1), then all hold until end_sharers() releases @s.
+ * Returns 0 once every child is ready, or -1.
+ */
+static int fork_sharers(struct cowstat_sync *s, pid_t *pids, int n, char *mem,
+			const int *write_page)
 {
 	int i;
 
-	close(go);
+	if (cowstat_sync_init(s))
+		return -1;
+	for (i = 0; i < n; i++) {
+		pids[i] = sync_fork_one_of(s);
+		if (pids[i] < 0)
+			return -1;
+		if (pids[i] == 0) {
+			if (write_page && write_page[i] >= 0)
+				mem[write_page[i] * PAGE] = 9;
+			if (cowstat_sync_ready(s, NULL, 0))
+				_exit(1);
+			cowstat_sync_hold(s);
+			_exit(0);
+		}
+	}
+	sync_forked(s);
+	for (i = 0; i < n; i++)
+		if (cowstat_sync_wait_ready(s, NULL, 0))
+			return -1;
+	cowstat_sync_close_fd(&s->ready[0]);
+	return 0;
+}
+
+static void end_sharers(struct cowstat_sync *s, const pid_t *pids, int n)
+{
+	int i;
+
+	cowstat_sync_release(s);
 	for (i = 0; i < n; i++)
 		waitpid(pids[i], NULL, 0);
+	cowstat_sync_close(s);
 }
 
 /* @pages pages of fresh private anonymous memory, written (4 KiB pages, no THP). */
@@ -545,15 +554,16 @@ static int snap_range(char *rep, const char *kind, pid_t pid, const char *mem,
 TEST_F(snap, matrix_cap)
 {
 	const int nc = COWSTAT_SNAPSHOT_MATRIX_MAX;	/* children: 64 then 65 members */
-	int wp[COWSTAT_SNAPSHOT_MATRIX_MAX] = { 0 }, go, go2, i;
+	int wp[COWSTAT_SNAPSHOT_MATRIX_MAX] = { 0 }, ret, i;
 	pid_t c[COWSTAT_SNAPSHOT_MATRIX_MAX], me = getpid();
 	char *mem = dirty_pages(16);
+	struct cowstat_sync s, s2;
 
 	ASSERT_NE(NULL, mem);
 	for (i = 1; i < nc; i++)
 		wp[i] = -1;
-	go = fork_sharers(c, nc - 1, mem, wp);
-	ASSERT_LE(0, go);
+	ret = fork_sharers(&s, c, nc - 1, mem, wp);
+	ASSERT_LE(0, ret);
 	ASSERT_EQ(0, snap_range(self->rep, "tree", me, mem, 16));
 	EXPECT_EQ(64, cowstat_report_word(self->rep, "members", 1));
 	EXPECT_EQ(NULL, strstr(self->rep, "\nmatrix none\n"));
@@ -571,8 +581,8 @@ TEST_F(snap, matrix_cap)
 	EXPECT_EQ(1, cowstat_snap_proc(self->rep, c[0], "all", "exclusive"));
 
 	/* One more member: no matrix, the same counting. */
-	go2 = fork_sharers(&c[nc - 1], 1, mem, NULL);
-	ASSERT_LE(0, go2);
+	ret = fork_sharers(&s2, &c[nc - 1], 1, mem, NULL);
+	ASSERT_LE(0, ret);
 	ASSERT_EQ(0, snap_range(self->rep, "tree", me, mem, 16));
 	EXPECT_EQ(65, cowstat_report_word(self->rep, "members", 1));
 	EXPECT_NE(NULL, strstr(self->rep, "\nmatrix none\n"));
@@ -582,8 +592,8 @@ TEST_F(snap, matrix_cap)
 	EXPECT_EQ(65 * 16 - 17, cowstat_snap_family(self->rep, "saved_pages"));
 	EXPECT_EQ(16, cowstat_snap_proc(self->rep, c[nc - 1], "all", "shared_family"));
 	EXPECT_NE(NULL, strstr(self->rep, "\nend\n"));
-	end_sharers(&c[nc - 1], 1, go2);
-	end_sharers(c, nc - 1, go);
+	end_sharers(&s2, &c[nc - 1], 1);
+	end_sharers(&s, c, nc - 1);
 }
 
 /*
@@ -595,12 +605,13 @@ TEST_F(snap, max_members_e2big)
 	long long old = cowstat_param_get("snapshot_max_members");
 	pid_t c[2], me = getpid();
 	char *mem = dirty_pages(4);
-	int go;
+	struct cowstat_sync s;
+	int ret;
 
 	ASSERT_NE(NULL, mem);
 	ASSERT_LT(0, old);
-	go = fork_sharers(c, 2, mem, NULL);
-	ASSERT_LE(0, go);
+	ret = fork_sharers(&s, c, 2, mem, NULL);
+	ASSERT_LE(0, ret);
 	ASSERT_EQ(0, cowstat_param_set("snapshot_max_members", 3));
 	EXPECT_EQ(0, snap_range(self->rep, "tree", me, mem, 4));
 	EXPECT_EQ(3, cowstat_report_word(self->rep, "members", 1));
@@ -611,7 +622,7 @@ TEST_F(snap, max_members_e2big)
 	EXPECT_EQ(-E2BIG, snap_range(self->rep, "tree", me, mem, 4));
 	EXPECT_EQ(0, snap_range(self->rep, "pid", me, mem, 4));
 	ASSERT_EQ(0, cowstat_param_set("snapshot_max_members", old));
-	end_sharers(c, 2, go);
+	end_sharers(&s, c, 2);
 }
 
 /*
@@ -624,12 +635,13 @@ TEST_F(snap, max_frames_e2big)
 	long long old = cowstat_param_get("snapshot_max_frames");
 	pid_t c, me = getpid();
 	char *mem = dirty_pages(64);
-	int go;
+	struct cowstat_sync s;
+	int ret;
 
 	ASSERT_NE(NULL, mem);
 	ASSERT_LT(0, old);
-	go = fork_sharers(&c, 1, mem, NULL);
-	ASSERT_LE(0, go);
+	ret = fork_sharers(&s, &c, 1, mem, NULL);
+	ASSERT_LE(0, ret);
 	ASSERT_EQ(0, cowstat_param_set("snapshot_max_frames", 64));
 	EXPECT_EQ(0, snap_range(self->rep, "pid", me, mem, 64));
 	EXPECT_EQ(64, cowstat_snap_proc(self->rep, me, "all", "shared_outside"));
@@ -641,7 +653,7 @@ TEST_F(snap, max_frames_e2big)
 	EXPECT_EQ(64, cowstat_snap_family(self->rep, "saved_pages"));
 	EXPECT_EQ(64, cowstat_snap_proc(self->rep, c, "all", "shared_family"));
 	ASSERT_EQ(0, cowstat_param_set("snapshot_max_frames", old));
-	end_sharers(&c, 1, go);
+	end_sharers(&s, &c, 1);
 }
 
 /*
@@ -683,30 +695,29 @@ TEST_F(snap, max_frames_bounds)
  * A family that is slow to walk and cheap to build: 2 GiB of zero-page ptes (no memory but
  * 4 MiB of page tables each), copied to 31 children by fork() (the VMA has an anon_vma, so
  * fork copies its page tables): 16M ptes in all, walked in about 250 ms (6.1 guest). Ready
- * when every member exists.
+ * (on @s, the test's) when every member exists; the children hold on a cowstat_sync of the
+ * root's own, until the root dies.
  */
-static void slow_family(int ready)
+static void slow_family(struct cowstat_sync *s)
 {
 	char *p = mmap(NULL, SLOW_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	int go[2], i;
-	char c;
+	struct cowstat_sync fam;
+	int i;
 
 	if (p == MAP_FAILED || madvise(p, SLOW_SIZE, MADV_NOHUGEPAGE))
 		_exit(1);
 	p[0] = 1;
-	if (madvise(p, SLOW_SIZE, MADV_POPULATE_READ) || pipe(go))
+	if (madvise(p, SLOW_SIZE, MADV_POPULATE_READ) || cowstat_sync_init(&fam))
 		_exit(1);
 	for (i = 1; i < SLOW_MEMBERS; i++) {
-		if (fork() == 0) {
-			close(go[1]);
-			while (read(go[0], &c, 1) > 0)
-				;
+		if (sync_fork_one_of(&fam) == 0) {
+			cowstat_sync_hold(&fam);
 			_exit(0);
 		}
 	}
-	close(go[0]);
-	if (write(ready, "r", 1) != 1)
+	sync_forked(&fam);
+	if (cowstat_sync_ready(s, NULL, 0))
 		_exit(1);
 	pause();
 	_exit(0);
@@ -727,18 +738,20 @@ static long ms_since(const struct timespec *t0)
  */
 TEST_F(snap, fatal_signal_ends_walk)
 {
-	int ready[2], status, err;
+	struct cowstat_sync sr, sk;	/* with the family's root, with the killed writer */
 	struct timespec t0;
+	int status, err;
 	long full, gone;
-	char cmd[32], c;
+	char cmd[32];
 	pid_t r, k;
 
-	ASSERT_EQ(0, pipe(ready));
-	r = fork();
+	ASSERT_EQ(0, cowstat_sync_init(&sr));
+	r = cowstat_sync_fork(&sr);
 	ASSERT_LE(0, r);
 	if (r == 0)
-		slow_family(ready[1]);
-	ASSERT_EQ(1, read(ready[0], &c, 1)) TH_LOG("the slow family could not be built");
+		slow_family(&sr);
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&sr, NULL, 0))
+		TH_LOG("the slow family could not be built");
 	snprintf(cmd, sizeof(cmd), "tree %d", r);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -752,14 +765,15 @@ TEST_F(snap, fatal_signal_ends_walk)
 	 */
 	EXPECT_LT(100, full);
 
-	k = fork();
+	ASSERT_EQ(0, cowstat_sync_init(&sk));
+	k = cowstat_sync_fork(&sk);
 	ASSERT_LE(0, k);
 	if (k == 0) {
-		if (write(ready[1], "k", 1) != 1)
+		if (cowstat_sync_ready(&sk, NULL, 0))
 			_exit(1);
 		_exit(write_err(cmd, strlen(cmd)) ? 2 : 3);
 	}
-	ASSERT_EQ(1, read(ready[0], &c, 1));
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&sk, NULL, 0));
 	usleep(full * 1000 / 4);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	kill(k, SIGKILL);
@@ -772,6 +786,8 @@ TEST_F(snap, fatal_signal_ends_walk)
 	/* The family's root gets SIGKILL; its children see the go pipe close and exit. */
 	kill(r, SIGKILL);
 	ASSERT_EQ(r, waitpid(r, &status, 0));
+	cowstat_sync_close(&sr);
+	cowstat_sync_close(&sk);
 }
 
 /* fork, write, unmap, exit, in a loop, with THPs being split and zapped. */

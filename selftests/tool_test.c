@@ -338,9 +338,10 @@ TEST_F(tool, huge_zero_page_backends_agree)
 {
 	const char *thp = "/sys/kernel/mm/transparent_hugepage/enabled";
 	const char *zp = "/sys/kernel/mm/transparent_hugepage/use_zero_page";
-	int ready[2], go[2], i;
-	char rep[1 << 16], cmd[128], args[64], c;
+	char rep[1 << 16], cmd[128], args[64];
+	struct cowstat_sync s;
 	pid_t pid[2];
+	int i;
 	char *raw, *buf;
 	long hz[2];
 
@@ -352,29 +353,24 @@ TEST_F(tool, huge_zero_page_backends_agree)
 	ASSERT_NE(MAP_FAILED, raw);
 	buf = (char *)(((unsigned long)raw + HPAGE - 1) & ~(HPAGE - 1));
 	ASSERT_EQ(0, madvise(buf, 2 * HPAGE, MADV_HUGEPAGE));
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(go));
-	pid[0] = fork();
+	ASSERT_EQ(0, cowstat_sync_init(&s));
+	pid[0] = cowstat_sync_fork(&s);
 	ASSERT_LE(0, pid[0]);
 	if (!pid[0]) {
-		close(go[1]);
 		if (((volatile char *)buf)[0] + ((volatile char *)buf)[HPAGE])
 			_exit(1);
 		pid[1] = fork();
-		if (pid[1] < 0 || write(ready[1], &pid[1], sizeof(pid[1])) != sizeof(pid[1]))
+		if (pid[1] < 0 || cowstat_sync_ready(&s, &pid[1], sizeof(pid[1])))
 			_exit(1);
-		while (read(go[0], &c, 1) > 0)
-			;
+		cowstat_sync_hold(&s);
 		if (pid[1])
 			waitpid(pid[1], NULL, 0);
 		_exit(0);
 	}
-	close(go[0]);
-	close(ready[1]);
-	/* Both write: the parent its child's pid, the child 0, in either order. */
-	ASSERT_EQ(sizeof(pid[1]), read(ready[0], &pid[1], sizeof(pid[1])));
-	ASSERT_EQ(sizeof(i), read(ready[0], &i, sizeof(i)));
-	close(ready[0]);
+	/* Both are ready, with a pid: the parent its child's, the child 0, in either order. */
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&s, &pid[1], sizeof(pid[1])));
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&s, &i, sizeof(i)));
+	cowstat_sync_close_fd(&s.ready[0]);
 	pid[1] = pid[1] ? pid[1] : i;
 	ASSERT_LT(0, pid[1]);
 
@@ -420,7 +416,7 @@ TEST_F(tool, huge_zero_page_backends_agree)
 			"assert d[\"family\"] == p[\"family\"], (d[\"family\"], p[\"family\"])\n"
 			"assert d[\"pairs\"] == p[\"pairs\"], (d[\"pairs\"], p[\"pairs\"])\n",
 			args));
-	close(go[1]);
+	cowstat_sync_release(&s);
 	ASSERT_EQ(pid[0], waitpid(pid[0], &i, 0));
 	EXPECT_EQ(0, i);
 	munmap(raw, 3 * HPAGE);

@@ -9,7 +9,8 @@
  *	Z:   64 pages, MADV_NOHUGEPAGE, only read (zero page)
  * then forks C1 and C2. C1 writes A[0..99], reads Z, and forks G, which writes A[200..219].
  * C2 writes A[50..89] and one byte of the THP (the PMD is split in C2 only and one subpage
- * copied). All members then wait on a pipe, frozen, while the test takes snapshots.
+ * copied). All members then hold on the test's struct cowstat_sync, frozen, while the test
+ * takes snapshots.
  * Zero-page ptes are not inherited at fork (the Z VMA has no anon_vma), so only R and C1
  * map the zero page. Expected values are derived in the comments of each test.
  *
@@ -94,27 +95,24 @@ static long smaps_field(pid_t pid, unsigned long addr, const char *field)
 	return v;
 }
 
-static void send_ready(int fd, int role, int thp_ok)
+static void send_ready(struct cowstat_sync *s, int role, int thp_ok)
 {
 	struct ready_msg m = { .role = role, .pid = getpid(), .thp_ok = thp_ok };
 
-	if (write(fd, &m, sizeof(m)) != sizeof(m))
+	if (cowstat_sync_ready(s, &m, sizeof(m)))
 		_exit(1);
 }
 
-/* Block until the test closes the go pipe, then reap own children and exit. */
-static void wait_go(int fd)
+/* Hold until the test releases the family, then reap own children and exit. */
+static void hold(struct cowstat_sync *s)
 {
-	char c;
-
-	while (read(fd, &c, 1) > 0)
-		;
+	cowstat_sync_hold(s);
 	while (wait(NULL) > 0)
 		;
 	_exit(0);
 }
 
-static void family_root(char *win, int ready, int go)
+static void family_root(char *win, struct cowstat_sync *s)
 {
 	char *thp = win, *a = win + A_OFF, *z = win + Z_OFF;
 	int thp_ok;
@@ -139,38 +137,39 @@ static void family_root(char *win, int ready, int go)
 		touch_read(z, Z_PAGES);
 		if (fork() == 0) {		/* G */
 			touch_write(a, 200, 20, 4);
-			send_ready(ready, ROLE_G, thp_ok);
-			wait_go(go);
+			send_ready(s, ROLE_G, thp_ok);
+			hold(s);
 		}
-		send_ready(ready, ROLE_C1, thp_ok);
-		wait_go(go);
+		send_ready(s, ROLE_C1, thp_ok);
+		hold(s);
 	}
 	if (fork() == 0) {			/* C2 */
 		touch_write(a, 50, 40, 5);
 		thp[0] = 6;
-		send_ready(ready, ROLE_C2, thp_ok);
-		wait_go(go);
+		send_ready(s, ROLE_C2, thp_ok);
+		hold(s);
 	}
-	send_ready(ready, ROLE_R, thp_ok);
-	wait_go(go);
+	send_ready(s, ROLE_R, thp_ok);
+	hold(s);
 }
 
 FIXTURE(family) {
 	char *win;
 	pid_t pid[NR_ROLES];
-	int go;
+	struct cowstat_sync sync;	/* the family holds until it is released */
 	char *rep;
 	char cmd[128];
 };
 
 FIXTURE_SETUP(family)
 {
-	int ready[2], go[2], i, thp_ok = 1;
 	struct ready_msg m;
+	int i, thp_ok = 1;
 	struct stat st;
 	void *p;
 
-	self->go = -1;
+	/* No pipes yet: the teardown releases the family only once there is one. */
+	self->sync = (struct cowstat_sync){ .ready = { -1, -1 }, .go = { -1, -1 } };
 	self->rep = malloc(REPORT_SIZE);
 	ASSERT_NE(NULL, self->rep);
 	if (geteuid() != 0)
@@ -183,28 +182,21 @@ FIXTURE_SETUP(family)
 	ASSERT_NE(MAP_FAILED, p);
 	self->win = (char *)(((unsigned long)p + HPAGE - 1) & ~(HPAGE - 1));
 
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(go));
-	self->pid[ROLE_R] = fork();
+	ASSERT_EQ(0, cowstat_sync_init(&self->sync));
+	self->pid[ROLE_R] = cowstat_sync_fork(&self->sync);
 	ASSERT_LE(0, self->pid[ROLE_R]);
-	if (self->pid[ROLE_R] == 0) {
-		close(ready[0]);
-		close(go[1]);
-		family_root(self->win, ready[1], go[0]);
-	}
-	close(ready[1]);
-	close(go[0]);
-	self->go = go[1];
+	if (self->pid[ROLE_R] == 0)
+		family_root(self->win, &self->sync);
 	for (i = 0; i < NR_ROLES; i++) {
-		ASSERT_EQ(sizeof(m), read(ready[0], &m, sizeof(m)));
+		ASSERT_EQ(0, cowstat_sync_wait_ready(&self->sync, &m, sizeof(m)));
 		ASSERT_LE(0, m.role);
 		ASSERT_GT(NR_ROLES, m.role);
 		self->pid[m.role] = m.pid;
 		thp_ok &= m.thp_ok;
 	}
-	close(ready[0]);
+	cowstat_sync_close_fd(&self->sync.ready[0]);
 	if (!thp_ok) {
-		close(self->go);
+		cowstat_sync_release(&self->sync);
 		waitpid(self->pid[ROLE_R], NULL, 0);
 		SETUP_SKIP("the 2 MiB region did not become a THP (AnonHugePages != 2048 kB)");
 	}
@@ -212,10 +204,11 @@ FIXTURE_SETUP(family)
 
 FIXTURE_TEARDOWN(family)
 {
-	if (self->go >= 0) {
-		close(self->go);
+	if (self->sync.go[1] >= 0) {
+		cowstat_sync_release(&self->sync);
 		waitpid(self->pid[ROLE_R], NULL, 0);
 	}
+	cowstat_sync_close(&self->sync);
 	free(self->rep);
 }
 
@@ -516,9 +509,9 @@ static int snapshot_unavailable(const char **why)
 TEST(mremap_still_shared)
 {
 	const unsigned long n = 32;
-	char *rep = malloc(REPORT_SIZE), *win, *a, *b, cmd[128], ch;
-	int ready[2], go[2];
+	char *rep = malloc(REPORT_SIZE), *win, *a, *b, cmd[128];
 	pid_t me = getpid(), c;
+	struct cowstat_sync s;
 	const char *why;
 
 	ASSERT_NE(NULL, rep);
@@ -533,23 +526,19 @@ TEST(mremap_still_shared)
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
 	madvise(a, n * PAGE, MADV_NOHUGEPAGE);
 	touch_write(a, 0, n, 1);
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(go));
-	c = fork();
+	ASSERT_EQ(0, cowstat_sync_init(&s));
+	c = cowstat_sync_fork(&s);
 	ASSERT_LE(0, c);
 	if (c == 0) {
-		close(go[1]);
 		if (mremap(a, n * PAGE, n * PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, b) != b)
 			_exit(1);
 		b[0] = 2;
-		if (write(ready[1], "r", 1) != 1)
+		if (cowstat_sync_ready(&s, NULL, 0))
 			_exit(1);
-		while (read(go[0], &ch, 1) > 0)
-			;
+		cowstat_sync_hold(&s);
 		_exit(0);
 	}
-	close(go[0]);
-	ASSERT_EQ(1, read(ready[0], &ch, 1)) TH_LOG("mremap failed in the child");
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&s, NULL, 0)) TH_LOG("mremap failed in the child");
 
 	snprintf(cmd, sizeof(cmd), "tree %d %#lx %#lx", me, (unsigned long)win,
 		 (unsigned long)win + 2 * n * PAGE);
@@ -576,8 +565,9 @@ TEST(mremap_still_shared)
 	EXPECT_EQ(n - 1, cowstat_snap_proc(rep, c, "all", "shared_outside"));
 	EXPECT_EQ(0, cowstat_snap_proc(rep, c, "all", "shared_family"));
 
-	close(go[1]);
+	cowstat_sync_release(&s);
 	ASSERT_EQ(c, waitpid(c, NULL, 0));
+	cowstat_sync_close(&s);
 	free(rep);
 }
 
@@ -724,10 +714,11 @@ TEST(uffd_wp_unpopulated_anon_not_swap)
 TEST(mthp_family_exact)
 {
 	const unsigned long n = 4 * COWSTAT_MTHP_PAGES, k = COWSTAT_MTHP_PAGES + 4;
-	char *rep = malloc(REPORT_SIZE), *buf, cmd[128], mthp_why[160], ch;
-	int ready[2], go[2], ret;
+	char *rep = malloc(REPORT_SIZE), *buf, cmd[128], mthp_why[160];
 	pid_t me = getpid(), c;
+	struct cowstat_sync s;
 	const char *why;
+	int ret;
 
 	ASSERT_NE(NULL, rep);
 	if (snapshot_unavailable(&why))
@@ -736,21 +727,17 @@ TEST(mthp_family_exact)
 	ASSERT_LE(0, ret);
 	if (ret)
 		SKIP(return, "%s", mthp_why);
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(go));
-	c = fork();
+	ASSERT_EQ(0, cowstat_sync_init(&s));
+	c = cowstat_sync_fork(&s);
 	ASSERT_LE(0, c);
 	if (c == 0) {
-		close(go[1]);
 		touch_write(buf, 0, k, 2);
-		if (write(ready[1], "r", 1) != 1)
+		if (cowstat_sync_ready(&s, NULL, 0))
 			_exit(1);
-		while (read(go[0], &ch, 1) > 0)
-			;
+		cowstat_sync_hold(&s);
 		_exit(0);
 	}
-	close(go[0]);
-	ASSERT_EQ(1, read(ready[0], &ch, 1));
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&s, NULL, 0));
 
 	snprintf(cmd, sizeof(cmd), "tree %d %#lx %#lx", me, (unsigned long)buf,
 		 (unsigned long)buf + n * PAGE);
@@ -769,8 +756,9 @@ TEST(mthp_family_exact)
 	EXPECT_EQ(n - k, cowstat_snap_family(rep, "saved_pages"));
 	EXPECT_EQ(n - k, cowstat_snap_matrix(rep, me, c));
 
-	close(go[1]);
+	cowstat_sync_release(&s);
 	ASSERT_EQ(c, waitpid(c, NULL, 0));
+	cowstat_sync_close(&s);
 	munmap(buf, n * PAGE);
 	free(rep);
 }
