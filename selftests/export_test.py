@@ -35,6 +35,7 @@ from ktap import Fail, Skip, check, main, test  # noqa: E402
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COWSTAT = os.path.join(TOP, "tools", "cowstat")
 FAMILY = os.path.join(TOP, "workloads", "family")
+DEBUGFS = "/sys/kernel/debug/cowstat"
 PROMDOC = os.path.join(TOP, "Documentation", "prometheus")
 HOST = "--host" in sys.argv
 SCALE = int(os.environ.get("COWSTAT_TIME_SCALE", "1") or 1)
@@ -194,6 +195,17 @@ def all_records():
     return json.loads(p.stdout)["processes"]
 
 
+def summary():
+    """The module's summary file, as a dict of its numeric "key value" lines."""
+    out = {}
+    with open(DEBUGFS + "/summary") as f:
+        for line in f:
+            w = line.split()
+            if len(w) == 2 and w[1].isdigit():
+                out[w[0]] = int(w[1])
+    return out
+
+
 def metric_names(text):
     return {m.group(1) for m in re.finditer(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]", text, re.M)}
 
@@ -201,6 +213,15 @@ def metric_names(text):
 @test
 def prometheus_stores_the_known_answers():
     need_prometheus()
+    if not HOST:
+        # By name counts exited records too, and the module keeps max_exited of them,
+        # dropping the oldest: in a guest that ran the other tests first, every process
+        # that exits under this test (cowstat ps, the shell) could drop an old "family"
+        # record whose counts the exporter keeps and ps --json no longer lists (CI: 793
+        # and 545 copies). Forget the exited records first, then leave one exited family.
+        with open(DEBUGFS + "/control", "w") as f:
+            f.write("reset\n")
+        Family().end()
     fam = Family()
     # The same four processes twice: by root pid, and by name (workloads/family's).
     ex = Exporter(["--family", "fam=pid:%d" % fam.parent, "--family", "byname=comm:family",
@@ -244,6 +265,9 @@ def prometheus_stores_the_known_answers():
         # By name: every record named "family", exited ones of earlier runs included (their
         # children do not exec, so every descendant has the name too).
         named = [r for r in all_records() if r["comm"] == "family"]
+        check(len(named) == 8, "by name: %d records, want the 4 exited and 4 live"
+              % len(named))
+        check(summary()["procs_dropped"] == 0, "records dropped under the test")
         for cls in CLASSES:
             for name, recs in (("fam", procs), ("byname", named)):
                 want_c = sum(p["faults"][cls] for p in recs)
