@@ -69,8 +69,8 @@ static char proc_state(pid_t pid)
 enum { KILL_ROOT, KILL_CHILD };
 
 FIXTURE(gone) {
-	pid_t root, child;	/* the victim family: root and its one child */
-	int go[2];		/* closed by the test to end the family */
+	pid_t root, child;		/* the victim family: root and its one child */
+	struct cowstat_sync sync;	/* released by the test to end the family */
 };
 
 FIXTURE_VARIANT(gone) {
@@ -122,12 +122,9 @@ CHILD_VARIANT(tree_child_pagemap_maps_zombie, "pagemap", "maps", 1);
 CHILD_VARIANT(tree_child_module_snapshot_reaped, "module", "snapshot", 0);
 CHILD_VARIANT(tree_child_module_snapshot_zombie, "module", "snapshot", 1);
 
-/* The victim family: root maps VICTIM_PAGES pages and forks a child; both wait on go. */
+/* The victim family: root maps VICTIM_PAGES pages and forks a child; both wait on sync. */
 FIXTURE_SETUP(gone)
 {
-	int ready[2];
-	char c;
-
 	if (geteuid() != 0)
 		SETUP_SKIP("needs root (ptrace of the tool, kpagecount)");
 #ifndef __x86_64__
@@ -139,9 +136,8 @@ FIXTURE_SETUP(gone)
 		ASSERT_EQ(0, cowstat_control("scope all"));
 	find_tool();
 	ASSERT_EQ(0, access(tool, X_OK)) TH_LOG("%s not built", tool);
-	ASSERT_EQ(0, pipe2(self->go, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(ready, O_CLOEXEC));
-	self->root = fork();
+	ASSERT_EQ(0, cowstat_sync_init(&self->sync));
+	self->root = cowstat_sync_fork(&self->sync);
 	ASSERT_LE(0, self->root);
 	if (!self->root) {
 		char *mem = mmap(NULL, VICTIM_PAGES * PAGE, PROT_READ | PROT_WRITE,
@@ -156,21 +152,16 @@ FIXTURE_SETUP(gone)
 		/* A reaped child must vanish without the root waiting for it. */
 		if (!variant->zombie)
 			signal(SIGCHLD, SIG_IGN);
-		close(self->go[1]);
 		child = fork();
 		if (child < 0)
 			_exit(1);
-		if (child && write(ready[1], &child, sizeof(child)) != sizeof(child))
+		if (child && cowstat_sync_ready(&self->sync, &child, sizeof(child)))
 			_exit(1);
-		/* Both wait until the test ends them (EOF on go) or kills them. */
-		while (read(self->go[0], &c, 1) < 0 && errno == EINTR)
-			;
+		/* Both wait until the test ends them (its release, EOF) or kills them. */
+		cowstat_sync_wait_go(&self->sync);
 		_exit(0);
 	}
-	close(ready[1]);
-	close(self->go[0]);
-	ASSERT_EQ(sizeof(self->child), read(ready[0], &self->child, sizeof(self->child)));
-	close(ready[0]);
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&self->sync, &self->child, sizeof(self->child)));
 }
 
 FIXTURE_TEARDOWN(gone)
@@ -179,8 +170,9 @@ FIXTURE_TEARDOWN(gone)
 		return;
 	kill(self->child, SIGKILL);
 	kill(self->root, SIGKILL);
-	close(self->go[1]);
+	cowstat_sync_release(&self->sync);
 	waitpid(self->root, NULL, 0);
+	cowstat_sync_close(&self->sync);
 }
 
 /* Kill the victim and wait until it is a zombie or reaped, as the variant asks. */

@@ -193,46 +193,38 @@ static void report_counts(const char *rep, char *out, size_t size)
 
 /*
  * A frozen family: a root with 64 written pages and a child that rewrote 16 of them, both
- * waiting (the root says so once the child has) until @go's write end closes.
+ * holding until @s is released; the family is frozen once both have said they are ready
+ * (the root, once it forked the child; the child, once it rewrote its pages).
  */
-static pid_t family_start(int go[2])
+static pid_t family_start(struct cowstat_sync *s)
 {
-	int ready[2];
 	pid_t root;
-	char c;
 
-	if (pipe(go) || pipe(ready))
+	if (cowstat_sync_init(s))
 		return -1;
-	root = fork();
+	root = cowstat_sync_fork(s);
 	if (root == 0) {
 		char *buf = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-		close(go[1]);
-		close(ready[0]);
 		if (buf == MAP_FAILED)
 			_exit(1);
 		memset(buf, 1, 64 * PAGE);
 		if (fork() == 0) {
 			memset(buf, 2, 16 * PAGE);
-			if (write(ready[1], "c", 1) != 1)
+			if (cowstat_sync_ready(s, "c", 1))
 				_exit(1);
-			while (read(go[0], &c, 1) > 0)
-				;
+			cowstat_sync_hold(s);
 			_exit(0);
 		}
-		if (write(ready[1], "r", 1) != 1)
+		if (cowstat_sync_ready(s, "r", 1))
 			_exit(1);
-		while (read(go[0], &c, 1) > 0)
-			;
+		cowstat_sync_hold(s);
 		wait(NULL);
 		_exit(0);
 	}
-	close(go[0]);
-	close(ready[1]);
-	if (root < 0 || read(ready[0], &c, 1) != 1 || read(ready[0], &c, 1) != 1)
+	if (root < 0 || cowstat_sync_wait_ready(s, NULL, 0) || cowstat_sync_wait_ready(s, NULL, 0))
 		root = -1;
-	close(ready[0]);
 	return root;
 }
 
@@ -245,12 +237,13 @@ static pid_t family_start(int go[2])
 TEST_F_TIMEOUT(inject, snapshot_allocations_fail, 300)
 {
 	static char ref_counts[1 << 16], counts[1 << 16];
-	int go[2], status, fd, failed = 0, same = 0;
+	int status, fd, failed = 0, same = 0;
+	struct cowstat_sync s;
 	char cmd[32];
 	long n, left;
 	pid_t root;
 
-	root = family_start(go);
+	root = family_start(&s);
 	ASSERT_LT(0, root);
 	snprintf(cmd, sizeof(cmd), "tree %d", root);
 	ASSERT_EQ(0, cowstat_snapshot(cmd, self->ref, 1 << 20));
@@ -289,8 +282,9 @@ TEST_F_TIMEOUT(inject, snapshot_allocations_fail, 300)
 	TH_LOG("allocations failed one at a time: %d gave ENOMEM, %d took another way, %ld in all",
 	       failed, same, n - 1);
 	EXPECT_LT(0, failed);
-	close(go[1]);
+	cowstat_sync_release(&s);
 	ASSERT_EQ(root, waitpid(root, &status, 0));
+	cowstat_sync_close(&s);
 }
 
 /* A watch whose allocation fails is not registered, and says ENOMEM. */

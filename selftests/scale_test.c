@@ -306,16 +306,18 @@ static unsigned long own_page(unsigned long r, int i, const unsigned long *page,
 /*
  * The sparse family: its root maps the reservation, writes K pages and forks FAMILY - 1
  * children; child i then writes one page of its own there (a page no other member has page
- * tables for). Every member then waits until @go closes. Answers the reservation's address
- * on @ready once all members are there (0 if something failed).
+ * tables for), and says so to the root on @kids. Every member then holds until the test
+ * releases @s. The root answers the reservation's address on @s once all members are there
+ * (0 if something failed).
  */
-static void sparse_family(int ready, int go)
+static void sparse_family(struct cowstat_sync *s)
 {
 	unsigned long page[MAX_TOUCH], r = 0;
-	int ok[2], i, k;
-	char *res, c;
+	struct cowstat_sync kids;
+	int i, k;
+	char *res;
 
-	if (cowstat_rseq_unregister() || pipe(ok))
+	if (cowstat_rseq_unregister() || cowstat_sync_init(&kids))
 		goto out;
 	res = reserve();
 	if (!res)
@@ -329,22 +331,20 @@ static void sparse_family(int ready, int go)
 			goto out;
 		if (p == 0) {
 			*(volatile char *)own_page((unsigned long)res, i, page, k) = 2;
-			if (write(ok[1], "r", 1) != 1)
+			if (cowstat_sync_ready(&kids, NULL, 0))
 				_exit(1);
-			while (read(go, &c, 1) > 0)
-				;
+			cowstat_sync_hold(s);
 			_exit(0);
 		}
 	}
 	for (i = 1; i < FAMILY; i++)
-		if (read(ok[0], &c, 1) != 1)
+		if (cowstat_sync_wait_ready(&kids, NULL, 0))
 			goto out;
 	r = (unsigned long)res;
 out:
-	if (write(ready, &r, sizeof(r)) != sizeof(r))
+	if (cowstat_sync_ready(s, &r, sizeof(r)))
 		_exit(1);
-	while (read(go, &c, 1) > 0)
-		;
+	cowstat_sync_hold(s);
 	while (wait(NULL) > 0)
 		;
 	_exit(0);
@@ -390,9 +390,10 @@ TEST(sparse_family_exact)
 	char *rep = malloc(REPORT_SIZE), *whole = malloc(REPORT_SIZE), cmd[64];
 	long long sum[ARRAY_SIZE(fam)] = { 0 }, anon[FAMILY] = { 0 };
 	unsigned long r, page[MAX_TOUCH], lo[3], hi[3];
-	int ready[2], go[2], k, i, j, part, f;
+	int k, i, j, part, f;
 	const long nf = FAMILY;
 	pid_t root, kid[FAMILY];
+	struct cowstat_sync s;
 	struct timespec t0;
 	const char *why;
 	long ms;
@@ -402,18 +403,12 @@ TEST(sparse_family_exact)
 	why = snapshot_unavailable();
 	if (why)
 		SKIP(return, "%s", why);
-	ASSERT_EQ(0, pipe(ready));
-	ASSERT_EQ(0, pipe(go));
-	root = fork();
+	ASSERT_EQ(0, cowstat_sync_init(&s));
+	root = cowstat_sync_fork(&s);
 	ASSERT_LE(0, root);
-	if (root == 0) {
-		close(ready[0]);
-		close(go[1]);
-		sparse_family(ready[1], go[0]);
-	}
-	close(ready[1]);
-	close(go[0]);
-	ASSERT_EQ(sizeof(r), read(ready[0], &r, sizeof(r)));
+	if (root == 0)
+		sparse_family(&s);
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&s, &r, sizeof(r)));
 	ASSERT_NE(0, r) TH_LOG("the family could not be built");
 	k = touch_pages(r, page);
 	lo[0] = 0;
@@ -477,8 +472,9 @@ TEST(sparse_family_exact)
 	for (i = 0; i < nf - 1; i++)
 		EXPECT_EQ(anon[i + 1], cowstat_snap_proc(whole, kid[i], "all", "anon"));
 
-	close(go[1]);
+	cowstat_sync_release(&s);
 	ASSERT_EQ(root, waitpid(root, NULL, 0));
+	cowstat_sync_close(&s);
 	free(whole);
 	free(rep);
 }
@@ -488,50 +484,49 @@ TEST(sparse_family_exact)
 #define BIG_REPORT	(4 << 20)
 
 /*
- * Fork a child of the big family: it writes its page of @reg (child @i > 0), says so on @ok
- * and waits until @hold closes. 0, or -1 if fork failed.
+ * Fork a child of the big family: it writes its page of @reg (child @i > 0), says so to the
+ * root on @kids and holds until the test releases @s. 0, or -1 if fork failed.
  */
-static int big_child(char *reg, int i, int ok, int hold)
+static int big_child(char *reg, int i, struct cowstat_sync *kids, struct cowstat_sync *s)
 {
 	pid_t p = fork();
-	char c;
 
 	if (p)
 		return p < 0 ? -1 : 0;
 	if (i)
 		reg[(i % BIG_PAGES) * PAGE] = 2;
-	if (write(ok, "r", 1) != 1)
+	if (cowstat_sync_ready(kids, NULL, 0))
 		_exit(1);
-	while (read(hold, &c, 1) > 0)
-		;
+	cowstat_sync_hold(s);
 	_exit(0);
 }
 
 /*
  * The big family: its root writes the BIG_PAGES pages of @reg and forks BIG - 1 children,
- * one after the other; child i writes page i % BIG_PAGES, and every child waits until @hold
- * closes. The root answers BIG - 1 on @ready once all have written (-1 if something failed),
- * then forks one more child, which writes nothing, for each byte read from @cmd, answering 1
- * (0 if it failed), until @cmd closes.
+ * one after the other; child i writes page i % BIG_PAGES, and every child holds until the
+ * test releases @s. The root answers BIG - 1 on @s once all have written (-1 if something
+ * failed), then forks one more child, which writes nothing, for each byte read from @cmd,
+ * answering 1 (0 if it failed), until @cmd closes.
  */
-static void __attribute__((noreturn)) big_family(char *reg, int ready, int cmd, int hold)
+static void __attribute__((noreturn)) big_family(char *reg, struct cowstat_sync *s, int cmd)
 {
+	struct cowstat_sync kids;
 	long n = -1;
-	int ok[2], i;
+	int i;
 	char c;
 
-	if (cowstat_rseq_unregister() || pipe(ok))
+	if (cowstat_rseq_unregister() || cowstat_sync_init(&kids))
 		goto out;
 	memset(reg, 1, BIG_PAGES * PAGE);
 	for (i = 1; i < BIG; i++)
-		if (big_child(reg, i, ok[1], hold) || read(ok[0], &c, 1) != 1)
+		if (big_child(reg, i, &kids, s) || cowstat_sync_wait_ready(&kids, NULL, 0))
 			goto out;
 	n = BIG - 1;
-	while (write(ready, &n, sizeof(n)) == sizeof(n) && read(cmd, &c, 1) == 1)
-		n = !big_child(reg, 0, ok[1], hold) && read(ok[0], &c, 1) == 1;
+	while (!cowstat_sync_ready(s, &n, sizeof(n)) && read(cmd, &c, 1) == 1)
+		n = !big_child(reg, 0, &kids, s) && !cowstat_sync_wait_ready(&kids, NULL, 0);
 	n = 0;
 out:
-	if (n < 0 && write(ready, &n, sizeof(n)) != sizeof(n))
+	if (n < 0 && cowstat_sync_ready(s, &n, sizeof(n)))
 		_exit(1);
 	while (wait(NULL) > 0)
 		;
@@ -571,10 +566,10 @@ static int write_str(const char *path, const char *s)
 
 /*
  * In a memory cgroup of its own, a writer takes CG_FILES snapshots of @cmd on as many open
- * files, and answers on @out its cgroup's memory.current before, while the files (and their
+ * files, and answers on @s its cgroup's memory.current before, while the files (and their
  * reports) are open, and after they are closed; -1 for each if it could not.
  */
-static void __attribute__((noreturn)) charged_writer(const char *cmd, int out)
+static void __attribute__((noreturn)) charged_writer(const char *cmd, struct cowstat_sync *s)
 {
 	long long m[3] = { -1, -1, -1 };
 	int fd[CG_FILES], i, ok = 1;
@@ -593,7 +588,7 @@ static void __attribute__((noreturn)) charged_writer(const char *cmd, int out)
 		close(fd[i]);
 	m[2] = ok ? read_ll(CG_TEST "/memory.current") : -1;
 out:
-	_exit(write(out, m, sizeof(m)) != sizeof(m));
+	_exit(cowstat_sync_ready(s, m, sizeof(m)) != 0);
 }
 
 /*
@@ -604,8 +599,8 @@ out:
  */
 static const char *memcg_charge(const char *cmd, long long *grew, long long *freed)
 {
+	struct cowstat_sync s;
 	long long m[3];
-	int p[2];
 	pid_t w;
 
 	if (access(CGROUP "/cgroup.controllers", F_OK))
@@ -614,15 +609,14 @@ static const char *memcg_charge(const char *cmd, long long *grew, long long *fre
 		return "the memory controller cannot be enabled";
 	if (mkdir(CG_TEST, 0755) && errno != EEXIST)
 		return "cannot make a cgroup";
-	if (pipe(p))
+	if (cowstat_sync_init(&s))
 		return "pipe";
-	w = fork();
+	w = cowstat_sync_fork(&s);
 	if (w == 0)
-		charged_writer(cmd, p[1]);
-	close(p[1]);
-	if (w < 0 || read(p[0], m, sizeof(m)) != sizeof(m))
+		charged_writer(cmd, &s);
+	if (w < 0 || cowstat_sync_wait_ready(&s, m, sizeof(m)))
 		m[0] = -1;
-	close(p[0]);
+	cowstat_sync_close(&s);
 	if (w > 0)
 		waitpid(w, NULL, 0);
 	rmdir(CG_TEST);
@@ -658,7 +652,7 @@ static int split_line(const char *p, char *line, size_t size, char **w, int max)
 TEST(big_family_exact)
 {
 	char *rep = malloc(BIG_REPORT), *piece = malloc(BIG_REPORT), *w[32], line[1024], path[256];
-	int ready[2], cmd[2], hold[2], col[4], i, nw, nkids = 0, fd;
+	int cmd[2], col[4], i, nw, nkids = 0, fd;
 	static const char * const cols[] = { "anon", "shared", "shared_family", "exclusive" };
 	const long want_kid[] = { BIG_PAGES, BIG_PAGES - 1, BIG_PAGES - 1, 1 };
 	const long want_root[] = { BIG_PAGES, BIG_PAGES, BIG_PAGES, 0 };
@@ -668,6 +662,7 @@ TEST(big_family_exact)
 	const char *why, *p;
 	char snapcmd[96];
 	long long grew, freed;
+	struct cowstat_sync s;
 	pid_t root, pid;
 	ssize_t n;
 	long got;
@@ -685,21 +680,20 @@ TEST(big_family_exact)
 	ASSERT_NE((unsigned long)MAP_FAILED, map);
 	r = round_up_to(map + (1UL << 20), 1UL << 20) - 32 * PAGE;
 	ASSERT_EQ(0, madvise((void *)map, 4UL << 20, MADV_NOHUGEPAGE));
-	ASSERT_EQ(0, pipe(ready));
+	/*
+	 * @s: the root's answers, and the family's hold. @cmd: the root's commands (a byte, one
+	 * more member), a pipe of its own: every member holds on @s, and would take the byte.
+	 */
+	ASSERT_EQ(0, cowstat_sync_init(&s));
 	ASSERT_EQ(0, pipe(cmd));
-	ASSERT_EQ(0, pipe(hold));
-	root = fork();
+	root = cowstat_sync_fork(&s);
 	ASSERT_LE(0, root);
 	if (root == 0) {
-		close(ready[0]);
 		close(cmd[1]);
-		close(hold[1]);
-		big_family((char *)r, ready[1], cmd[0], hold[0]);
+		big_family((char *)r, &s, cmd[0]);
 	}
-	close(ready[1]);
 	close(cmd[0]);
-	close(hold[0]);
-	ASSERT_EQ(sizeof(got), read(ready[0], &got, sizeof(got)));
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&s, &got, sizeof(got)));
 	ASSERT_EQ(BIG - 1, got) TH_LOG("the family could not be built");
 
 	snprintf(snapcmd, sizeof(snapcmd), "tree %d %#lx %#lx", root, r, r + BIG_PAGES * PAGE);
@@ -775,13 +769,14 @@ TEST(big_family_exact)
 
 	/* One more member than snapshot_max_members. */
 	ASSERT_EQ(1, write(cmd[1], "+", 1));
-	ASSERT_EQ(sizeof(got), read(ready[0], &got, sizeof(got)));
+	ASSERT_EQ(0, cowstat_sync_wait_ready(&s, &got, sizeof(got)));
 	ASSERT_EQ(1, got);
 	EXPECT_EQ(-E2BIG, cowstat_snapshot(snapcmd, rep, BIG_REPORT));
 
 	close(cmd[1]);
-	close(hold[1]);
+	cowstat_sync_release(&s);
 	ASSERT_EQ(root, waitpid(root, NULL, 0));
+	cowstat_sync_close(&s);
 	munmap((void *)map, 4UL << 20);
 	free(piece);
 	free(rep);

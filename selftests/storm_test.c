@@ -94,27 +94,27 @@ static int exact_copies(struct __test_metadata *_metadata, size_t k)
 	char *buf = mmap(NULL, k * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
 			 -1, 0);
 	struct cowstat_counts c;
-	int go[2], status;
+	struct cowstat_sync s;
+	int status;
 	pid_t child;
-	char x;
 
-	if (buf == MAP_FAILED || pipe(go) || madvise(buf, k * PAGE, MADV_NOHUGEPAGE))
+	if (buf == MAP_FAILED || cowstat_sync_init(&s) || madvise(buf, k * PAGE, MADV_NOHUGEPAGE))
 		return -1;
 	memset(buf, 1, k * PAGE);
-	child = fork();
+	child = cowstat_sync_fork(&s);
 	if (child == 0) {
-		close(go[1]);
-		if (read(go[0], &x, 1) != 0)
+		/* Let go by the release once the watch is set: a go byte is never sent. */
+		if (cowstat_sync_wait_go(&s))
 			_exit(1);
 		memset(buf, 2, k * PAGE);
 		_exit(0);
 	}
-	close(go[0]);
 	if (child < 0 || cowstat_control("watch %d %p %zu", child, buf, k * PAGE))
 		return -1;
-	close(go[1]);
+	cowstat_sync_release(&s);
 	if (waitpid(child, &status, 0) != child || cowstat_watch_read(child, buf, 0, &c, NULL))
 		return -1;
+	cowstat_sync_close(&s);
 	EXPECT_EQ(k, c.c[COWSTAT_COPY]);
 	cowstat_control("unwatch %d %p", child, buf);
 	munmap(buf, k * PAGE);
@@ -220,17 +220,17 @@ static int read_rows(const char *file, struct row *rows, int max, char *buf, siz
  * parent first, whichever runs first, and so does the kernel for rseq. So the root forks
  * with the raw system calls, which write nothing but the stack, with rseq unregistered.
  */
-static void tree_root(int go, size_t n)
+static void tree_root(struct cowstat_sync *s, size_t n)
 {
 	char *buf = mmap(NULL, TREE_PAGES * PAGE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	char x;
 
 	if (buf == MAP_FAILED || madvise(buf, TREE_PAGES * PAGE, MADV_NOHUGEPAGE) ||
 	    cowstat_rseq_unregister())
 		_exit(1);
 	memset(buf, 1, TREE_PAGES * PAGE);
-	if (read(go, &x, 1) != 0)
+	/* Let go by the release once the scope is set: a go byte is never sent. */
+	if (cowstat_sync_wait_go(s))
 		_exit(1);
 	for (size_t i = 0; i <= n; i++) {
 		long c = syscall(SYS_clone, SIGCHLD, 0, NULL, NULL, 0);
@@ -267,8 +267,9 @@ TEST_F_TIMEOUT(storm, ten_thousand_processes, 900)
 	const int max = (TREE_PROCS + 256) * COWSTAT_NR_REGIONS;
 	unsigned long totals[COWSTAT_NR_CLASSES] = { 0 }, sum[COWSTAT_NR_CLASSES] = { 0 };
 	static const char *const names[] = COWSTAT_CLASS_NAMES;
-	int go[2], status, n, nk = 0, i, c, exact = 0, tree = 0, first = 0;
+	int status, n, nk = 0, i, c, exact = 0, tree = 0, first = 0;
 	unsigned long base = 0;
+	struct cowstat_sync s;
 	struct row *r;
 	struct timespec t0, t1;
 	struct row *rows = calloc(max, sizeof(*rows));
@@ -281,19 +282,17 @@ TEST_F_TIMEOUT(storm, ten_thousand_processes, 900)
 	ASSERT_NE(NULL, kids);
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, reload(self->ko, "max_exited=16384")) TH_LOG("%s", strerror(errno));
-	ASSERT_EQ(0, pipe(go));
-	root = fork();
+	ASSERT_EQ(0, cowstat_sync_init(&s));
+	root = cowstat_sync_fork(&s);
 	ASSERT_LE(0, root);
-	if (root == 0) {
-		close(go[1]);
-		tree_root(go[0], TREE_PROCS);
-	}
-	close(go[0]);
+	if (root == 0)
+		tree_root(&s, TREE_PROCS);
 	ASSERT_EQ(0, cowstat_control("scope %d", root));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	close(go[1]);
+	cowstat_sync_release(&s);
 	ASSERT_EQ(root, waitpid(root, &status, 0));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cowstat_sync_close(&s);
 	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	TH_LOG("%d processes forked and exited in %.1f s", TREE_PROCS + 1,
 	       t1.tv_sec - t0.tv_sec + (t1.tv_nsec - t0.tv_nsec) / 1e9);
