@@ -658,8 +658,9 @@ static inline int cowstat_mthp_buffer(size_t pages, char **buf, char *why, size_
  * a child says it is ready (with a message, such as a pid or what it found), the parent lets
  * it go, or holds it until the parent closes its end. A side that dies closes its ends, which
  * the other reads as end of file: neither waits forever on the other. One cowstat_sync can
- * serve several children (and their children): each ready message is one write of at most
- * PIPE_BUF bytes, which a pipe never interleaves.
+ * serve several children (cowstat_sync_fork_one() each, then cowstat_sync_forked()) and their
+ * own children: each ready message is one write of at most PIPE_BUF bytes, which a pipe never
+ * interleaves.
  */
 struct cowstat_sync {
 	int ready[2];	/* children to parent */
@@ -697,20 +698,35 @@ static inline void cowstat_sync_close(struct cowstat_sync *s)
 }
 
 /*
- * fork(), each side keeping the ends it uses: the child the ready write end and the go read
- * end, the parent the others. Returns what fork() returned.
+ * fork() one of several children of this process that @s serves: the child keeps the ready
+ * write end and the go read end and closes the others; the parent keeps every end open for
+ * the next child until cowstat_sync_forked(). Returns what fork() returned.
  */
-static inline pid_t cowstat_sync_fork(struct cowstat_sync *s)
+static inline pid_t cowstat_sync_fork_one(struct cowstat_sync *s)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
 		cowstat_sync_close_fd(&s->ready[0]);
 		cowstat_sync_close_fd(&s->go[1]);
-	} else if (pid > 0) {
-		cowstat_sync_close_fd(&s->ready[1]);
-		cowstat_sync_close_fd(&s->go[0]);
 	}
+	return pid;
+}
+
+/* Parent: every child of @s is forked; close the children's ends. */
+static inline void cowstat_sync_forked(struct cowstat_sync *s)
+{
+	cowstat_sync_close_fd(&s->ready[1]);
+	cowstat_sync_close_fd(&s->go[0]);
+}
+
+/* fork() the one child of this process that @s serves, each side keeping its ends. */
+static inline pid_t cowstat_sync_fork(struct cowstat_sync *s)
+{
+	pid_t pid = cowstat_sync_fork_one(s);
+
+	if (pid > 0)
+		cowstat_sync_forked(s);
 	return pid;
 }
 

@@ -458,29 +458,6 @@ TEST_F(snap, exec_window_setuid_refused)
 }
 
 /*
- * fork() for one of several children that @s serves: the child keeps its ends, as after
- * cowstat_sync_fork(), but the parent keeps the children's ends open for the next child
- * (cowstat_sync_fork() closes them in the parent) until sync_forked().
- */
-static pid_t sync_fork_one_of(struct cowstat_sync *s)
-{
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		cowstat_sync_close_fd(&s->ready[0]);
-		cowstat_sync_close_fd(&s->go[1]);
-	}
-	return pid;
-}
-
-/* Parent: every child of @s is forked; close the children's ends. */
-static void sync_forked(struct cowstat_sync *s)
-{
-	cowstat_sync_close_fd(&s->ready[1]);
-	cowstat_sync_close_fd(&s->go[0]);
-}
-
-/*
  * Fork @n children that share this process's memory; child i first writes page
  * @write_page[i] of @mem (none if -1), then all hold until end_sharers() releases @s.
  * Returns 0 once every child is ready, or -1.
@@ -493,7 +470,7 @@ static int fork_sharers(struct cowstat_sync *s, pid_t *pids, int n, char *mem,
 	if (cowstat_sync_init(s))
 		return -1;
 	for (i = 0; i < n; i++) {
-		pids[i] = sync_fork_one_of(s);
+		pids[i] = cowstat_sync_fork_one(s);
 		if (pids[i] < 0)
 			return -1;
 		if (pids[i] == 0) {
@@ -505,7 +482,7 @@ static int fork_sharers(struct cowstat_sync *s, pid_t *pids, int n, char *mem,
 			_exit(0);
 		}
 	}
-	sync_forked(s);
+	cowstat_sync_forked(s);
 	for (i = 0; i < n; i++)
 		if (cowstat_sync_wait_ready(s, NULL, 0))
 			return -1;
@@ -711,12 +688,12 @@ static void slow_family(struct cowstat_sync *s)
 	if (madvise(p, SLOW_SIZE, MADV_POPULATE_READ) || cowstat_sync_init(&fam))
 		_exit(1);
 	for (i = 1; i < SLOW_MEMBERS; i++) {
-		if (sync_fork_one_of(&fam) == 0) {
+		if (cowstat_sync_fork_one(&fam) == 0) {
 			cowstat_sync_hold(&fam);
 			_exit(0);
 		}
 	}
-	sync_forked(&fam);
+	cowstat_sync_forked(&fam);
 	if (cowstat_sync_ready(s, NULL, 0))
 		_exit(1);
 	pause();
