@@ -46,6 +46,8 @@ KDIR ?= /lib/modules/$(shell uname -r)/build
 KDIR_HOST ?= $(KDIR)
 KREL ?= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
 BUILD := build/$(KREL)
+SHARE := build/share
+SHARE_FILES := $(SHARE)/cowstat-flamegraph.js $(SHARE)/flamegraph.js $(SHARE)/d3-flamegraph.css
 
 # A kernel without a build tree (no module support, or no headers installed) gets one line.
 ifneq ($(filter all module test-module check,$(or $(MAKECMDGOALS),all)),)
@@ -92,7 +94,25 @@ TOOL_SRCS := $(wildcard tools/*.c)
 # and trace target, the snapshot benchmark's family. pyfork.py is there too.
 WORKLOADS := workloads/prefork workloads/family workloads/cowfamily workloads/trace_target
 
-tool: tools/cowstat $(WORKLOADS)
+tool: tools/cowstat $(WORKLOADS) $(SHARE_FILES)
+
+# The flame graph renderer that trace --svg embeds (tools/flamegraph.c finds it here, or in
+# PREFIX/share/cowstat once installed): d3-flame-graph and the d3 modules it needs, which
+# make setup installs from the npm registry as tools/js/package-lock.json pins them.
+NODE_MODULES := .cache/node_modules
+$(SHARE)/cowstat-flamegraph.js: tools/js/bundle.sh tools/js/package-lock.json
+	@mkdir -p $(SHARE)
+	tools/js/bundle.sh $(NODE_MODULES) $@
+
+$(SHARE)/d3-flamegraph.css: tools/js/package-lock.json
+	@mkdir -p $(SHARE)
+	@test -e $(NODE_MODULES)/d3-flame-graph/dist/d3-flamegraph.css || \
+		{ echo "make: no d3-flame-graph in $(NODE_MODULES): run make setup" >&2; exit 1; }
+	cp $(NODE_MODULES)/d3-flame-graph/dist/d3-flamegraph.css $@
+
+$(SHARE)/flamegraph.js: tools/js/flamegraph.js
+	@mkdir -p $(SHARE)
+	cp $< $@
 
 tools/cowstat: $(TOOL_SRCS) $(wildcard tools/*.h) include/cowstat.h
 	$(CC) $(CFLAGS) $(TOOL_CFLAGS) -o $@ $(TOOL_SRCS) $(LDFLAGS) $(TOOL_LIBS)
@@ -185,8 +205,10 @@ check: $(BUILD)/cowstat.ko $(BUILD)/delay/cowstat_delay.ko
 
 BASHCOMPDIR ?= $(if $(filter /usr,$(PREFIX)),/usr/share/bash-completion/completions,$(PREFIX)/share/bash-completion/completions)
 
-install: tools/cowstat
+install: tools/cowstat $(SHARE_FILES)
 	install -D -m 0755 tools/cowstat $(DESTDIR)$(PREFIX)/sbin/cowstat
+	install -d $(DESTDIR)$(PREFIX)/share/cowstat
+	install -m 0644 $(SHARE_FILES) $(DESTDIR)$(PREFIX)/share/cowstat/
 	install -D -m 0644 tools/cowstat.8 $(DESTDIR)$(PREFIX)/share/man/man8/cowstat.8
 	install -D -m 0644 tools/cowstat.bash-completion $(DESTDIR)$(BASHCOMPDIR)/cowstat
 
@@ -206,9 +228,11 @@ DEB_VERSION := $(shell sed -n 's/^\#define COWSTAT_VERSION[[:space:]]*"\(.*\)"/\
 DEB_OUT := build/deb
 
 .PHONY: deb test-deb
-deb:
+deb: $(SHARE_FILES)
 	@rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)/cowstat-$(DEB_VERSION)
 	@git ls-files -z -co --exclude-standard -- . ':!.cache' | xargs -0 cp --parents -d -t $(DEB_OUT)/cowstat-$(DEB_VERSION)
+	@# The flame graph renderer, built from make setup's npm install, which the copy has not.
+	@mkdir -p $(DEB_OUT)/cowstat-$(DEB_VERSION)/$(SHARE) && cp $(SHARE_FILES) $(DEB_OUT)/cowstat-$(DEB_VERSION)/$(SHARE)/
 	cd $(DEB_OUT)/cowstat-$(DEB_VERSION) && dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || \
 		{ tail -n 20 ../build.log; echo "make deb: dpkg-buildpackage failed (details: $(DEB_OUT)/build.log)" >&2; exit 1; }
 	lintian --fail-on warning,error --info $(DEB_OUT)/*.changes > $(DEB_OUT)/lintian.log 2>&1 || \

@@ -64,7 +64,7 @@ if [ ! -e "$ps_mark" ]; then echo "ok $n pids read without calling ps(1)"; else 
 unset -f ps
 contains "the command to run after run --" "bash" cowstat run -- ba
 expect "trace options: its own, not top's --delay/--iterations" \
-	"-- --bytes --folded --help --json --output --pages --pid --tree --weight -b -d -h -n -o -p -q -t" cowstat trace -
+	"-- --bytes --folded --help --json --output --pages --pid --svg --tree --weight -b -d -h -n -o -p -q -t" cowstat trace -
 expect "the weights of trace --folded's stacks" "faults pages" cowstat trace --folded x.folded --weight ""
 expect "ps options" "--bytes --help --json --pages --pid --tree -h -p -t" cowstat ps -
 expect "version options" "--help --json -h" cowstat version -

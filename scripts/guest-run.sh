@@ -28,6 +28,10 @@ only=${4:-}
 scale=${COWSTAT_TIME_SCALE:-1}
 debug=${COWSTAT_DEBUG_KERNEL:-0}
 kmemleak=/sys/kernel/debug/kmemleak
+# Pictures the tests draw (trace --svg), for the host's browser to open after the run
+# (host-tests/pictures_test.py, from run-tests.sh).
+export COWSTAT_PICTURES=$out/pictures
+mkdir -p "$COWSTAT_PICTURES"
 
 emit() {
 	echo "$*" >> "$tap"

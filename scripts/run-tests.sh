@@ -150,6 +150,7 @@ for k in $kernels; do
 
 	vmout=$out/vm-$k
 	mkdir -p "$vmout"
+	rm -rf "$vmout/pictures"
 	genv= timeout=$vm_timeout
 	if [ "$k" = debug ]; then
 		genv="COWSTAT_TIME_SCALE=10 COWSTAT_DEBUG_KERNEL=1"
@@ -184,6 +185,14 @@ for k in $kernels; do
 	if [ -e "$vmout/tap" ]; then
 		grep -Ev '^(TAP version|1\.\.)' "$vmout/tap" | tee -a "$results"
 		n=$((n + $(grep -Ec '^(not )?ok ' "$vmout/tap")))
+	fi
+	# The pictures the guest drew, opened in the host's browser.
+	if [ -d "$vmout/pictures" ]; then
+		host-tests/pictures_test.py "$vmout/pictures" > "$out/pictures-$k.log" 2>&1
+		rc=$?
+		sed 's/^/# /' "$out/pictures-$k.log" | grep -Ev '^# (TAP version|1\.\.)' | tee -a "$results"
+		check $rc "pictures of the $k guest open in chromium (host-tests/pictures_test.py)" \
+			"$out/pictures-$k.log"
 	fi
 	if [ ! -e "$vmout/done" ]; then
 		tail -n 60 "$out/console-$k.log" > "$out/console-tail-$k.log"

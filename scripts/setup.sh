@@ -23,6 +23,10 @@
 #     the clone (scripts/root.sh; /var/cache/cowstat/roots/), where its kbuild programs and
 #     compiler (gcc-14) run;
 #   - a sparse that reads 7.x headers, where a release's own is too old (scripts/sparse.sh);
+#   - chromium, the headless browser that opens the pictures the tests draw (host-tests/);
+#   - from the npm registry (with the machine's npm), d3-flame-graph and the d3 modules it needs,
+#     which "cowstat trace --svg" embeds, as tools/js/package-lock.json pins them: installed once
+#     under /var/cache/cowstat/npm/ (outside the clone), linked from .cache/node_modules;
 #   - from Debian's linux-source-6.1 package, only the kselftest headers and checkpatch.pl with
 #     its data files, extracted into .cache/linux-tools/.
 # Packages from suites other than the machine's are fetched through a private apt configuration
@@ -52,7 +56,7 @@ quiet() {
 	"$@" >> "$log" 2>&1 || die "$why (details: $log)"
 }
 
-host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file bpftrace linux-perf smem libdw-dev trace-cmd python3-dbg gnuplot-nox groff-base debootstrap flex bison bc libelf-dev libssl-dev debhelper dh-dkms dkms lintian prometheus"
+host_pkgs="make gcc libc6-dev perl xz-utils kmod pahole sparse qemu-system-x86 busybox-static python3 file bpftrace linux-perf smem libdw-dev trace-cmd python3-dbg gnuplot-nox groff-base debootstrap flex bison bc libelf-dev libssl-dev debhelper dh-dkms dkms lintian prometheus chromium"
 
 tools_present() {
 	[ -e "$tools/kselftest_harness.h" ] && [ -e "$tools/kselftest.h" ] &&
@@ -101,9 +105,15 @@ other_releases() {
 	awk -v host="$host" '!/^#/ && NF >= 4 && $4 != host {print $4}' "$kconf" | sort -u
 }
 
+# The npm packages of tools/js/, once per lock file's content.
+npm_dir=/var/cache/cowstat/npm/$(sha256sum "$top/tools/js/package-lock.json" | cut -c 1-16)
+npm_present() {
+	[ -e "$npm_dir/.complete" ] && [ "$(readlink "$cache/node_modules")" = "$npm_dir/node_modules" ]
+}
+
 everything_present() {
 	[ -z "$(missing_host_pkgs)" ] && "$top/scripts/kernels.sh" > /dev/null && tools_present &&
-		roots_present && sparse_present
+		roots_present && sparse_present && npm_present
 }
 
 host=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
@@ -274,6 +284,19 @@ if ! tools_present; then
 		cp "$cache/src/x/linux-source-6.1/$f" "$tools/" || die "$f missing from $deb"
 	done
 	rm -rf "$cache/src/x" "$deb"
+fi
+
+if ! npm_present; then
+	if [ ! -e "$npm_dir/.complete" ]; then
+		echo "setup: installing d3-flame-graph from the npm registry (tools/js/package-lock.json)"
+		command -v npm > /dev/null || die "npm not found: trace --svg's renderer comes from the npm registry"
+		rm -rf "$npm_dir" && mkdir -p "$npm_dir" || die "cannot create $npm_dir"
+		cp "$top/tools/js/package.json" "$top/tools/js/package-lock.json" "$npm_dir/"
+		quiet "npm ci of tools/js failed: is the npm registry reachable?" \
+			npm ci --prefix "$npm_dir" --no-audit --no-fund --ignore-scripts
+		touch "$npm_dir/.complete"
+	fi
+	ln -sfn "$npm_dir/node_modules" "$cache/node_modules" || die "cannot link $cache/node_modules"
 fi
 
 everything_present || die "set-up finished but something is still missing: $(missing_host_pkgs)(details: $log)"

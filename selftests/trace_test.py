@@ -11,6 +11,8 @@ The trace event cowstat:cow_fault and "cowstat trace", in the VM with cowstat.ko
   - a stalled consumer loses events, and the report says how many;
   - a live perf consumer holds the module: rmmod fails (EBUSY), then works once it detaches;
   - the examples of Documentation/cowstat.rst work (perf, bpftrace, trace-cmd);
+  - --svg draws them as a flame graph: well-formed SVG, the frames' weights those of the
+    folded stacks, the writers' source lines in their frames;
   - bad invocations give one line and a non-zero exit.
 """
 import json
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ktap import Fail, Skip, check, main, skip, test  # noqa: E402
@@ -140,6 +143,61 @@ def folded_stacks_exact():
                   (weight, comm, got, want))
         roots = {fr[0] for fr, _ in stacks}
         check(roots <= {x["comm"] for x in rep["processes"]}, "root frames %s" % roots)
+
+
+def svg_frames(path):
+    """An SVG of trace --svg, parsed (well-formed XML): (its title, its data)."""
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+    try:
+        doc = ET.parse(path).getroot()
+    except ET.ParseError as e:
+        raise Fail("%s is not well-formed XML: %s" % (path, e))
+    check(doc.tag == "{%s}svg" % ns["svg"], "root element %s" % doc.tag)
+    data = doc.find("svg:script[@id='cowstat-data']", ns)
+    check(data is not None, "no cowstat-data element")
+    scripts = doc.findall("svg:script", ns)
+    check(len(scripts) == 3 and "d3-flame-graph 5" in scripts[1].text,
+          "d3-flame-graph is not embedded")
+    return doc.find("svg:title", ns).text, json.loads(data.text)
+
+
+@test
+def flamegraph_svg_exact():
+    # The flame graph of the same two writers: well-formed SVG whose frames are the folded
+    # stacks merged into a tree, each frame's value the weight of the stacks under it, and
+    # the two writers' frames named with their source lines. Kept for the host's browser
+    # check (host-tests/pictures_test.py) in $COWSTAT_PICTURES when the guest run sets it.
+    out = os.environ.get("COWSTAT_PICTURES") or tempfile.mkdtemp()
+    svg, fold = os.path.join(out, "flamegraph.svg"), os.path.join(out, "flamegraph.folded")
+    rep, p = trace_json(["--folded", fold, "--svg", svg, "--", TARGET, "48", "16"])
+    check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr.strip()))
+    check(rep["events_dropped"] == 0, "dropped %d events" % rep["events_dropped"])
+    stacks = folded(fold)
+    title, data = svg_frames(svg)
+    check(title == "COW copies of %s 48 16" % TARGET, "title %r" % title)
+    check(data["weight"] == "pages" and data["page_size"] == PAGE, "data %r" % data["weight"])
+    fr = data["frames"]
+    check(fr[0]["name"] == "all" and fr[0]["parent"] == -1, "root %r" % fr[0])
+    paths = [None] * len(fr)
+    for i, f in enumerate(fr):
+        check(i == 0 or 0 <= f["parent"] < i, "frame %d's parent %d" % (i, f["parent"]))
+        paths[i] = () if i == 0 else paths[f["parent"]] + (f["name"],)
+        # A frame weighs what its children weigh, and the stacks that end in it.
+        kids = sum(g["value"] for g in fr if g["parent"] == i)
+        check(f["value"] >= kids > 0 or kids == 0 < f["value"], "frame %d: %d, children %d"
+              % (i, f["value"], kids))
+    # Frames of one name path (call sites of one function) weigh what its folded lines do.
+    for path in set(paths[1:]):
+        got = sum(f["value"] for f, q in zip(fr, paths) if q == path)
+        want = sum(w for names, w in stacks if tuple(names[:len(path)]) == path)
+        check(got == want, "%s: %d pages in the SVG, %d folded" % (";".join(path), got, want))
+    check(fr[0]["value"] == sum(w for _, w in stacks) == sum(
+        x["copied_bytes"] // PAGE for x in rep["processes"]), "total %d" % fr[0]["value"])
+    for fn, marker, n in (("writer_a", "TRACE_TARGET_WRITER_A", 48),
+                          ("writer_b", "TRACE_TARGET_WRITER_B", 16)):
+        got = [(f["src"], f["value"]) for f in fr if f["name"] == fn]
+        want = [("workloads/trace_target.c:%d" % marker_line(marker), n)]
+        check(got == want, "%s frames %s, want %s" % (fn, got, want))
 
 
 @test

@@ -127,25 +127,68 @@ void cowstat_folded_add(struct cowstat_folded *f, int pid, const u64 *ips, unsig
 	s->pages += pages;
 }
 
-/* The frame's name: "function", "function;inlined function", or "object+0xoffset". */
-static void frame_name(const struct frame *fr, char *buf, size_t size)
+/*
+ * Name a frame: "function" with its source line, or "object+0xoffset". A function inlined
+ * at the address is a frame of its own, after its caller's, and the line is the inlined
+ * code's. Returns the number of frames made (1 or 2).
+ */
+static unsigned int frame_names(const struct frame *fr, struct cowstat_folded_frame *out)
 {
 	struct cowstat_code code = { fr->path, fr->offset };
 	struct cowstat_sym sym;
 	const char *base;
 
+	out->src[0] = '\0';
 	if (!fr->path) {
-		snprintf(buf, size, "[unknown: 0x%llx]", (unsigned long long)fr->offset);
-		return;
+		snprintf(out->name, sizeof(out->name), "[unknown: 0x%llx]",
+			 (unsigned long long)fr->offset);
+		return 1;
 	}
 	cowstat_symbolize(&code, &sym);
 	base = strrchr(fr->path, '/') ? strrchr(fr->path, '/') + 1 : fr->path;
-	if (!sym.func[0])
-		snprintf(buf, size, "%s+0x%llx", base, (unsigned long long)fr->offset);
-	else if (sym.inlined[0])
-		snprintf(buf, size, "%s;%s", sym.func, sym.inlined);
-	else
-		snprintf(buf, size, "%s", sym.func);
+	if (!sym.func[0]) {
+		snprintf(out->name, sizeof(out->name), "%s+0x%llx", base,
+			 (unsigned long long)fr->offset);
+		return 1;
+	}
+	snprintf(out->name, sizeof(out->name), "%s", sym.func);
+	if (!sym.inlined[0]) {
+		snprintf(out->src, sizeof(out->src), "%s", sym.src);
+		return 1;
+	}
+	snprintf(out[1].name, sizeof(out[1].name), "%s", sym.inlined);
+	snprintf(out[1].src, sizeof(out[1].src), "%s", sym.src);
+	return 2;
+}
+
+void cowstat_folded_each(struct cowstat_folded *f, int by_faults,
+			 const char *(*comm)(int pid, void *arg), void *arg,
+			 cowstat_folded_fn *fn, void *ctx)
+{
+	/* The root, the GUP frame, and each frame twice at most (inlined). */
+	struct cowstat_folded_frame *fr = calloc(2 + 2 * 128, sizeof(*fr));
+	unsigned int n, k;
+	size_t i;
+
+	if (!fr)
+		cowstat_fatal("out of memory");
+	for (i = 0; i < f->cap; i++) {
+		const struct stack *s = f->slot[i];
+
+		if (!s || !(by_faults ? s->faults : s->pages))
+			continue;
+		snprintf(fr[0].name, sizeof(fr[0].name), "%s", comm(s->pid, arg));
+		fr[0].src[0] = '\0';
+		n = 1;
+		if (s->gup) {
+			snprintf(fr[n].name, sizeof(fr[n].name), "[another process's GUP]");
+			fr[n++].src[0] = '\0';
+		}
+		for (k = s->n; k-- > 0;)
+			n += frame_names(&s->frames[k], &fr[n]);
+		fn(ctx, fr, n, by_faults ? s->faults : s->pages);
+	}
+	free(fr);
 }
 
 struct line {
@@ -153,53 +196,63 @@ struct line {
 	u64 weight;
 };
 
+struct lines {
+	struct line *v;
+	size_t n, cap;
+};
+
 static int by_text(const void *a, const void *b)
 {
 	return strcmp(((const struct line *)a)->text, ((const struct line *)b)->text);
 }
 
+/* A stack as a folded line: its frames' names joined by ';'. */
+static void add_line(void *ctx, const struct cowstat_folded_frame *fr, unsigned int n,
+		     u64 weight)
+{
+	struct lines *l = ctx;
+	char text[8192];
+	size_t len = 0;
+	unsigned int k;
+
+	for (k = 0; k < n && len < sizeof(text) - 1; k++)
+		len += snprintf(text + len, sizeof(text) - len, "%s%s", k ? ";" : "",
+				fr[k].name);
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 64;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		if (!l->v)
+			cowstat_fatal("out of memory");
+	}
+	l->v[l->n].text = strdup(text);
+	if (!l->v[l->n].text)
+		cowstat_fatal("out of memory");
+	l->v[l->n++].weight = weight;
+}
+
 long cowstat_folded_write(struct cowstat_folded *f, FILE *out, int by_faults,
 			  const char *(*comm)(int pid, void *arg), void *arg)
 {
-	struct line *v = calloc(f->n ? f->n : 1, sizeof(*v));
-	char text[8192], name[300];
-	size_t i, k, m = 0, len;
+	struct lines l = { NULL, 0, 0 };
+	size_t i, k;
 	long lines = 0;
 
-	if (!v)
-		cowstat_fatal("out of memory");
-	for (i = 0; i < f->cap; i++) {
-		const struct stack *s = f->slot[i];
-
-		if (!s || !(by_faults ? s->faults : s->pages))
-			continue;
-		len = snprintf(text, sizeof(text), "%s", comm(s->pid, arg));
-		if (s->gup)
-			len += snprintf(text + len, sizeof(text) - len, ";[another process's GUP]");
-		for (k = s->n; k-- > 0 && len < sizeof(text) - 1;) {
-			/* An inlined function is a frame of its own: "function;inlined". */
-			frame_name(&s->frames[k], name, sizeof(name));
-			len += snprintf(text + len, sizeof(text) - len, ";%s", name);
-		}
-		v[m].text = strdup(text);
-		if (!v[m].text)
-			cowstat_fatal("out of memory");
-		v[m++].weight = by_faults ? s->faults : s->pages;
-	}
-	qsort(v, m, sizeof(*v), by_text);
-	for (i = 0; i < m; i = k) {
+	cowstat_folded_each(f, by_faults, comm, arg, add_line, &l);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), by_text);
+	for (i = 0; i < l.n; i = k) {
 		u64 w = 0;
 
-		for (k = i; k < m && !strcmp(v[k].text, v[i].text); k++)
-			w += v[k].weight;
-		if (fprintf(out, "%s %llu\n", v[i].text, (unsigned long long)w) < 0)
+		for (k = i; k < l.n && !strcmp(l.v[k].text, l.v[i].text); k++)
+			w += l.v[k].weight;
+		if (fprintf(out, "%s %llu\n", l.v[i].text, (unsigned long long)w) < 0)
 			lines = -1;
 		else if (lines >= 0)
 			lines++;
 	}
-	for (i = 0; i < m; i++)
-		free(v[i].text);
-	free(v);
+	for (i = 0; i < l.n; i++)
+		free(l.v[i].text);
+	free(l.v);
 	if (fflush(out) || ferror(out))
 		return -1;
 	return lines;

@@ -28,6 +28,23 @@ void cowstat_folded_add(struct cowstat_folded *f, int pid, const u64 *ips, unsig
  * process's name from @comm as the root frame; stacks that become the same line (processes
  * of one name) are merged. Lines are sorted. Returns the number of lines, or -1 (errno).
  */
+/* A frame of a stack, named. */
+struct cowstat_folded_frame {
+	char name[300];		/* function, "object+0xoffset", or the root's process name */
+	char src[200];		/* "file.c:123", "" when unknown */
+};
+
+typedef void cowstat_folded_fn(void *ctx, const struct cowstat_folded_frame *fr,
+			       unsigned int n, u64 weight);
+/*
+ * Call @fn for every stack with a non-zero weight (pages copied, or faults when @by_faults)
+ * with its frames, outermost first: the process's name from @comm, "[another process's
+ * GUP]" for an unshare by another process, then the code. A function inlined at an address
+ * is a frame of its own after its caller. Stacks of processes of one name are not merged.
+ */
+void cowstat_folded_each(struct cowstat_folded *f, int by_faults,
+			 const char *(*comm)(int pid, void *arg), void *arg,
+			 cowstat_folded_fn *fn, void *ctx);
 long cowstat_folded_write(struct cowstat_folded *f, FILE *out, int by_faults,
 			  const char *(*comm)(int pid, void *arg), void *arg);
 void cowstat_folded_free(struct cowstat_folded *f);

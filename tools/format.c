@@ -170,7 +170,8 @@ static void json_string(FILE *f, const char *s)
 
 		if (c == '"' || c == '\\')
 			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
+		/* <, > and & too: a document can then carry JSON in a <script> (trace --svg). */
+		else if (c < 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&')
 			fprintf(f, "\\u%04x", c);
 		else
 			fputc(c, f);

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "events.h"
+#include "flamegraph.h"
 #include "folded.h"
 #include "format.h"
 #include "proc.h"
@@ -81,7 +83,8 @@ static void on_signal(int sig)
 static void trace_help(FILE *f)
 {
 	fprintf(f, "usage: %s trace [-q] [-d SECS] [-b PAGES] [-n N] [-o FILE] [--json]\n"
-		"                     [--folded FILE [--weight pages|faults]] [--bytes | --pages]\n"
+		"                     [--folded FILE] [--svg FILE] [--weight pages|faults]\n"
+		"                     [--bytes | --pages]\n"
 		"                     (-p PID | --tree PID | -- CMD [ARGS])\n\n"
 		"Stream the COW faults of one process (-p), of a process and all its descendants\n"
 		"(--tree, later forks included) or of a command's family (-- CMD), one line per\n"
@@ -100,14 +103,19 @@ static void trace_help(FILE *f)
 		"  -o FILE   write the report to FILE\n"
 		"  --folded FILE  also write the faults' user stacks to FILE, folded (one line\n"
 		"            \"comm;outer;...;inner WEIGHT\" per stack), for flame graph tools\n"
-		"  --weight W  a folded stack weighs the pages it copied (pages, the default)\n"
-		"            or its faults (faults)\n\n"
+		"  --svg FILE  also draw the stacks as a flame graph, an SVG document that a\n"
+		"            browser opens (hover: function, source line, weight, share; click:\n"
+		"            zoom)\n"
+		"  --weight W  a stack of --folded or --svg weighs the pages it copied (pages,\n"
+		"            the default) or its faults (faults)\n\n"
 		"examples:\n"
 		"  sudo %s trace -- python3 prefork.py\n"
 		"  sudo %s trace -q --tree $(pidof -s nginx) -d 60\n"
 		"  sudo %s trace --json -o breaks.json -p 1234\n"
-		"  sudo %s trace -q --folded breaks.folded -- ./prefork\n",
-		cowstat_prog, cowstat_prog, cowstat_prog, cowstat_prog, cowstat_prog);
+		"  sudo %s trace -q --folded breaks.folded -- ./prefork\n"
+		"  sudo %s trace -q --svg breaks.svg -- ./prefork\n",
+		cowstat_prog, cowstat_prog, cowstat_prog, cowstat_prog, cowstat_prog,
+		cowstat_prog);
 }
 
 static struct tproc *proc_get(struct tracer *t, int pid)
@@ -199,6 +207,21 @@ static const char *proc_comm(int pid, void *arg)
 	struct tproc *p = proc_get(arg, pid);
 
 	return p ? p->comm : "?";
+}
+
+/* The flame graph's title: what was traced, and what a frame's width is. */
+static void trace_title(char *buf, size_t size, int argc, char **argv, int pid, int tree,
+			const char *comm, int by_faults)
+{
+	size_t len;
+	int i;
+
+	len = snprintf(buf, size, "COW %s of ", by_faults ? "faults" : "copies");
+	if (pid || tree)
+		len += snprintf(buf + len, size - len, "%s %d (%s)",
+				tree ? "the tree of" : "pid", pid ? pid : tree, comm);
+	for (i = 0; i < argc && len < size; i++)
+		len += snprintf(buf + len, size - len, "%s%s", i ? " " : "", argv[i]);
 }
 
 static void locate(const struct cowstat_ev *ev, struct loc *key)
@@ -649,10 +672,12 @@ int cowstat_cmd_trace(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "folded", required_argument, NULL, 'F' },
 		{ "weight", required_argument, NULL, 'W' },
+		{ "svg", required_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *foldfile = NULL, *weight = NULL;
-	FILE *fold = NULL;
+	const char *foldfile = NULL, *weight = NULL, *svgfile = NULL, *share = NULL;
+	FILE *fold = NULL, *svg = NULL;
+	char title[512], why[2 * PATH_MAX];
 
 	while ((c = cowstat_getopt(argc, argv, "+p:t:qd:b:n:o:", opts, trace_help)) != -1) {
 		switch (c) {
@@ -683,6 +708,9 @@ int cowstat_cmd_trace(int argc, char **argv)
 		case 'F':
 			foldfile = optarg;
 			break;
+		case 'S':
+			svgfile = optarg;
+			break;
 		case 'W':
 			weight = optarg;
 			if (strcmp(weight, "pages") && strcmp(weight, "faults"))
@@ -690,8 +718,8 @@ int cowstat_cmd_trace(int argc, char **argv)
 			break;
 		}
 	}
-	if (weight && !foldfile)
-		cowstat_usage_error("--weight weighs the stacks of --folded: give --folded FILE");
+	if (weight && !foldfile && !svgfile)
+		cowstat_usage_error("--weight weighs the stacks of --folded or --svg: give one");
 	if (!!pid + !!tree + !!(optind < argc) != 1)
 		cowstat_usage_error("trace needs exactly one of -p PID, --tree PID or -- CMD");
 	if (pid || tree)
@@ -707,10 +735,19 @@ int cowstat_cmd_trace(int argc, char **argv)
 		fold = fopen(foldfile, "we");
 		if (!fold)
 			cowstat_fatal("cannot write %s: %s", foldfile, strerror(errno));
-		t.folded = cowstat_folded_new();
 	}
+	if (svgfile) {
+		share = cowstat_flamegraph_dir(why, sizeof(why));
+		if (!share)
+			cowstat_fatal("--svg: no flame graph renderer in %s (make setup)", why);
+		svg = fopen(svgfile, "we");
+		if (!svg)
+			cowstat_fatal("cannot write %s: %s", svgfile, strerror(errno));
+	}
+	if (fold || svg)
+		t.folded = cowstat_folded_new();
 
-	if (cowstat_evsrc_open(&src, buf_pages, !!fold, err))
+	if (cowstat_evsrc_open(&src, buf_pages, !!t.folded, err))
 		cowstat_fatal("%s", err);
 	t.start = cowstat_now_ns();
 	t.stream = !quiet;
@@ -798,6 +835,15 @@ int cowstat_cmd_trace(int argc, char **argv)
 		cowstat_fatal("writing %s: %s", foldfile, strerror(errno));
 	if (fold)
 		fclose(fold);
+	if (svg) {
+		int by_faults = weight && !strcmp(weight, "faults");
+
+		trace_title(title, sizeof(title), argc - optind, argv + optind, pid, tree, st.comm,
+			    by_faults);
+		if (cowstat_flamegraph_write(t.folded, svg, share, by_faults, title, proc_comm,
+					     &t) || fclose(svg))
+			cowstat_fatal("writing %s: %s", svgfile, strerror(errno));
+	}
 	cowstat_folded_free(t.folded);
 	all = prepare(&t, &nall);
 	if (cowstat_opts.json)
