@@ -50,7 +50,7 @@ expect "commands" "--help -h export ps run show top trace tree version" cowstat 
 expect "commands starting with t" "top trace tree" cowstat t
 expect "top options starting with --" "--bytes --delay --help --iterations --json --pages --pid --tree" \
 	cowstat top --
-expect "run options" "-- --bytes --help --interval --json --output --pages -h -i -o" cowstat run -
+expect "run options" "-- --bytes --help --interval --json --output --pages --plot -h -i -o" cowstat run -
 expect "nothing after -d" "" cowstat top -d ""
 contains "pids after -p" "$$" cowstat top -p ""
 contains "pids for tree" "$$" cowstat tree ""

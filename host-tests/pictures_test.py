@@ -129,6 +129,28 @@ def flamegraph_svg_in_chromium():
     check(warm > width * 18, "screenshot nearly blank: %d warm pixels" % warm)
 
 
+@test
+def erosion_svg_in_chromium():
+    svg = os.path.join(DIR, "erosion.svg")
+    if not os.path.exists(svg):
+        raise Skip("no %s: the guest's plot_test did not draw it" % svg)
+    doc = ET.parse(svg).getroot()
+    width, height = int(doc.get("width")), int(doc.get("height"))
+    want = [t.text for t in doc.iter(SVG + "text") if t.text]
+    url = "file://" + os.path.abspath(svg)
+    drawn = ET.fromstring(chromium(["--dump-dom"], url).stdout)
+    got = [t.text for t in drawn.iter(SVG + "text") if t.text]
+    check(got == want, "the browser's texts differ from the file's")
+    png = os.path.join(DIR, "erosion.png")
+    chromium(["--screenshot=" + png, "--window-size=%d,%d" % (width, height)], url)
+    w, h, bpp, rows = png_pixels(png)
+    check((w, h) == (width, height), "screenshot %dx%d, want %dx%d" % (w, h, width, height))
+    # gnuplot's curves are coloured: pixels whose channels differ much (not grey or white).
+    colour = sum(1 for row in rows for x in range(0, len(row), bpp)
+                 if max(row[x:x + 3]) - min(row[x:x + 3]) > 80)
+    check(colour > 2 * width, "screenshot without curves: %d coloured pixels" % colour)
+
+
 if __name__ == "__main__":
     check_dir = DIR and os.path.isdir(DIR)
     if not check_dir:

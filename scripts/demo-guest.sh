@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Runs INSIDE the QEMU guest started by scripts/demo.sh, as root: load the module, run the
-# pre-fork workload under cowstat run, unload. Everything printed goes to OUTDIR/report.txt.
+# pre-fork workload under cowstat run, unload. Everything printed goes to OUTDIR/report.txt,
+# the erosion's picture to OUTDIR/erosion.svg.
 #
 #   demo-guest.sh KO OUTDIR [PREFORK ARGS]
 set -u
@@ -14,8 +15,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 mount -t debugfs none /sys/kernel/debug 2>/dev/null
 {
 	insmod "$ko" || exit 1
-	echo "# cowstat run -- workloads/prefork $*"
-	"$top/tools/cowstat" run -- "$top/workloads/prefork" "$@" 2>&1
+	echo "# cowstat run --plot erosion.svg -- workloads/prefork $*"
+	"$top/tools/cowstat" run --plot "$out/erosion.svg" -- "$top/workloads/prefork" "$@" 2>&1
 	echo "# exit status $?"
 	rmmod cowstat
 } > "$out/report.txt" 2>&1

@@ -20,7 +20,7 @@ scripts/setup.sh || exit 1
 rel=$(scripts/kernels.sh "$kernel")
 [ -n "$rel" ] || { echo "demo: kernel $kernel is not installed (run 'make setup')" >&2; exit 1; }
 mkdir -p "$out"
-rm -f "$out/report.txt" "$out/done"
+rm -f "$out/report.txt" "$out/done" "$out/erosion.svg"
 make -s KERNEL="$kernel" module tool > "$out/build.log" 2>&1 ||
 	{ echo "demo: build failed (details: $out/build.log)" >&2; exit 1; }
 echo "demo: booting $rel under QEMU (software emulation, about a minute)..." >&2
@@ -34,3 +34,4 @@ if [ ! -e "$out/done" ]; then
 	exit 1
 fi
 cat "$out/report.txt"
+[ -s "$out/erosion.svg" ] && echo "demo: the erosion drawn in $out/erosion.svg" >&2

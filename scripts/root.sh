@@ -27,7 +27,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${COWSTAT_CACHE:-/var/cache/cowstat}
 mirror=http://deb.debian.org/debian
 root_pkgs="gcc make libc6-dev kmod busybox-static python3 python3-dbg dwarves sparse xz-utils
-	linux-perf bpftrace trace-cmd libdw-dev procps file ca-certificates prometheus"
+	linux-perf bpftrace trace-cmd libdw-dev procps file ca-certificates prometheus gnuplot-nox"
 
 die() {
 	echo "root: $*" >&2

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "modfiles.h"
+#include "plot.h"
 #include "spawn.h"
 #include "report.h"
 
@@ -27,6 +28,13 @@ struct sample {
 	u64 since_fork_ns;	/* 0 before the first fork */
 	size_t procs;
 	u64 mapped, shared, saved;
+	size_t copies, ncopies;	/* the members' copies then: samples.copies[copies..+ncopies) */
+};
+
+/* What a member had copied at a sample (--plot). */
+struct copies {
+	int pid;
+	u64 start_ns, copied_bytes;
 };
 
 struct samples {
@@ -34,6 +42,9 @@ struct samples {
 	size_t n, cap;
 	int have_frames;
 	const char *backend, *method;
+	struct copies *copies;	/* --plot only */
+	size_t ncopies, capcopies;
+	int plot;
 };
 
 static char saved_scope[COWSTAT_CONTROL_MAX] = "scope all";
@@ -41,18 +52,23 @@ static int scope_set;
 
 static void run_help(FILE *f)
 {
-	fprintf(f, "usage: %s run [-i MS] [-o FILE] [--json] [--bytes | --pages] -- CMD [ARGS]\n\n"
+	fprintf(f, "usage: %s run [-i MS] [-o FILE] [--plot FILE] [--json] [--bytes | --pages]\n"
+		"                   -- CMD [ARGS]\n\n"
 		"Run CMD, count the COW faults of CMD and every descendant (cowstat.ko, scoped to\n"
 		"them), sample their sharing every -i milliseconds, and print a report when CMD\n"
 		"exits: per process the faults of each class in pages and bytes, and for the\n"
 		"family the peak and last shared memory, what COW saved, and its erosion since\n"
 		"fork. The report goes to stderr (or FILE); CMD's exit status is passed through.\n\n"
 		"  -i MS    sampling interval in milliseconds, default 100\n"
-		"  -o FILE  write the report to FILE\n\n"
+		"  -o FILE  write the report to FILE\n"
+		"  --plot FILE  also draw the erosion, FILE.svg or FILE.png (with gnuplot): the\n"
+		"           family's shared and saved memory, and each process's copies, over\n"
+		"           the seconds since the first fork\n\n"
 		"examples:\n"
 		"  sudo %s run -- workloads/prefork -w 4\n"
-		"  sudo %s run -i 500 -o report.json --json -- redis-server redis.conf\n",
-		cowstat_prog, cowstat_prog, cowstat_prog);
+		"  sudo %s run -i 500 -o report.json --json -- redis-server redis.conf\n"
+		"  sudo %s run --plot erosion.svg -- workloads/prefork -w 4\n",
+		cowstat_prog, cowstat_prog, cowstat_prog, cowstat_prog);
 }
 
 static void restore_scope(void)
@@ -129,6 +145,21 @@ static void take_sample(int root, struct samples *s, const struct cowstat_share_
 
 			sm.since_fork_ns = t > first ? t - first : 1;
 		}
+		sm.copies = s->ncopies;
+		for (i = 0; s->plot && i < n; i++) {
+			if (s->ncopies == s->capcopies) {
+				void *nc;
+
+				s->capcopies = s->capcopies ? 2 * s->capcopies : 1024;
+				nc = realloc(s->copies, s->capcopies * sizeof(*s->copies));
+				if (!nc)
+					cowstat_fatal("out of memory");
+				s->copies = nc;
+			}
+			s->copies[s->ncopies++] = (struct copies){ fam[i]->pid, fam[i]->start_ns,
+								   fam[i]->copied_bytes };
+		}
+		sm.ncopies = s->ncopies - sm.copies;
 		if (s->n == s->cap) {
 			void *nv;
 
@@ -341,6 +372,148 @@ static void json_report(FILE *f, char **cmd, int status, u64 elapsed, long inter
 	cowstat_json_end(&j);
 }
 
+#define PLOT_PROCS	10
+
+static struct cowstat_plot_line *plot_line(struct cowstat_plot_line *l, size_t max)
+{
+	memset(l, 0, sizeof(*l));
+	l->x = calloc(max + 1, sizeof(*l->x));
+	l->y = calloc(max + 1, sizeof(*l->y));
+	if (!l->x || !l->y)
+		cowstat_fatal("out of memory");
+	return l;
+}
+
+static void plot_point(struct cowstat_plot_line *l, u64 ns, u64 bytes)
+{
+	l->x[l->n] = ns / 1e9;
+	l->y[l->n++] = bytes;
+}
+
+static int by_copied(const void *a, const void *b)
+{
+	const struct cowstat_proc *x = *(struct cowstat_proc * const *)a;
+	const struct cowstat_proc *y = *(struct cowstat_proc * const *)b;
+
+	return x->copied_bytes < y->copied_bytes ? 1 : x->copied_bytes > y->copied_bytes ? -1 :
+	       x->pid - y->pid;
+}
+
+/*
+ * The erosion as a picture: above, the family's shared (and saved) memory at the samples
+ * the report's peak and last come from; below, what each process had copied at each sample
+ * and at the end. The key gives the numbers of the text report, in its units: peak and last,
+ * and each process's COPIED. The PLOT_PROCS processes that copied the most have a line each,
+ * the others one together.
+ */
+static int draw_plot(const char *path, enum cowstat_plot_format fmt, char **cmd,
+		     struct cowstat_proc **fam, size_t n, const struct samples *s, u64 end,
+		     char *why, size_t size)
+{
+	struct cowstat_plot_line top[2], bottom[PLOT_PROCS + 1];
+	char a[COWSTAT_CELL_MAX], b[COWSTAT_CELL_MAX], title[1024];
+	struct cowstat_proc **rank;
+	size_t i, k, m, ntop = 0, nbot, len;
+	u64 page = cowstat_page_size(), first = first_fork_ns(fam, n);
+	struct summary sum;
+	int ret;
+
+	summarise(s, &sum);
+	plot_line(&top[ntop++], s->n);
+	if (s->have_frames)
+		plot_line(&top[ntop++], s->n);
+	if (sum.peak) {
+		cowstat_fmt_pages(a, sizeof(a), sum.peak->shared, cowstat_opts.unit);
+		cowstat_fmt_pages(b, sizeof(b), sum.last->shared, cowstat_opts.unit);
+		snprintf(top[0].title, sizeof(top[0].title), "shared: peak %s, last %s", a, b);
+		if (s->have_frames) {
+			cowstat_fmt_pages(a, sizeof(a), sum.peak->saved, cowstat_opts.unit);
+			cowstat_fmt_pages(b, sizeof(b), sum.last->saved, cowstat_opts.unit);
+			snprintf(top[1].title, sizeof(top[1].title),
+				 "saved by COW: peak %s, last %s", a, b);
+		}
+	}
+	for (i = 0; i < s->n; i++) {
+		const struct sample *p = &s->v[i];
+
+		if (p->procs < 2 || !p->since_fork_ns)
+			continue;
+		plot_point(&top[0], p->since_fork_ns, p->shared * page);
+		if (s->have_frames)
+			plot_point(&top[1], p->since_fork_ns, p->saved * page);
+	}
+
+	rank = calloc(n + 1, sizeof(*rank));
+	if (!rank)
+		cowstat_fatal("out of memory");
+	memcpy(rank, fam, n * sizeof(*rank));
+	qsort(rank, n, sizeof(*rank), by_copied);
+	nbot = n > PLOT_PROCS ? PLOT_PROCS + 1 : n;
+	for (k = 0; k < nbot; k++) {
+		plot_line(&bottom[k], s->n + 1);
+		cowstat_fmt_bytes(a, sizeof(a), k < PLOT_PROCS ? rank[k]->copied_bytes : 0,
+				  cowstat_opts.unit);
+		if (k < PLOT_PROCS)
+			snprintf(bottom[k].title, sizeof(bottom[k].title), "%d %s: %s",
+				 rank[k]->pid, rank[k]->comm, a);
+		else
+			snprintf(bottom[k].title, sizeof(bottom[k].title), "%zu other processes",
+				 n - PLOT_PROCS);
+	}
+	for (i = 0; i < s->n; i++) {
+		const struct sample *p = &s->v[i];
+		u64 other = 0;
+		int others = 0;
+
+		if (!p->since_fork_ns)
+			continue;
+		for (m = 0; m < p->ncopies; m++) {
+			const struct copies *c = &s->copies[p->copies + m];
+
+			for (k = 0; k < nbot && k < PLOT_PROCS; k++)
+				if (c->pid == rank[k]->pid && c->start_ns == rank[k]->start_ns)
+					break;
+			if (k < nbot && k < PLOT_PROCS) {
+				plot_point(&bottom[k], p->since_fork_ns, c->copied_bytes);
+			} else {
+				other += c->copied_bytes;
+				others = 1;
+			}
+		}
+		if (others && nbot > PLOT_PROCS)
+			plot_point(&bottom[PLOT_PROCS], p->since_fork_ns, other);
+	}
+	/* The end: what the report gives. */
+	if (first && end > first) {
+		u64 other = 0;
+
+		for (k = 0; k < n; k++)
+			if (k < PLOT_PROCS)
+				plot_point(&bottom[k], end - first, rank[k]->copied_bytes);
+			else
+				other += rank[k]->copied_bytes;
+		if (nbot > PLOT_PROCS)
+			plot_point(&bottom[PLOT_PROCS], end - first, other);
+	}
+
+	len = snprintf(title, sizeof(title), "cowstat run:");
+	for (i = 0; cmd[i] && len < sizeof(title); i++)
+		len += snprintf(title + len, sizeof(title) - len, " %s", cmd[i]);
+	ret = cowstat_plot_draw(path, fmt, title, "seconds since the first fork",
+				"family's memory", top, ntop, "copied by each process", bottom,
+				nbot, why, size);
+	for (k = 0; k < ntop; k++) {
+		free(top[k].x);
+		free(top[k].y);
+	}
+	for (k = 0; k < nbot; k++) {
+		free(bottom[k].x);
+		free(bottom[k].y);
+	}
+	free(rank);
+	return ret;
+}
+
 int cowstat_cmd_run(int argc, char **argv)
 {
 	const struct cowstat_share_backend *be;
@@ -351,8 +524,10 @@ int cowstat_cmd_run(int argc, char **argv)
 	struct cowstat_spawn sp;
 	int c, r, status;
 	long interval_ms = 100;
-	const char *out = NULL;
-	u64 t0, elapsed;
+	const char *out = NULL, *plot = NULL;
+	enum cowstat_plot_format plot_fmt;
+	char why[512];
+	u64 t0, elapsed, end;
 	FILE *rf = stderr;
 	char **cmd;
 	pid_t pid;
@@ -361,12 +536,15 @@ int cowstat_cmd_run(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "interval", required_argument, NULL, 'i' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "plot", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 
 	while ((c = cowstat_getopt(argc, argv, "+i:o:", opts, run_help)) != -1) {
 		if (c == 'i')
 			interval_ms = cowstat_arg_long("-i", optarg, 10, 3600000);
+		else if (c == 'P')
+			plot = optarg;
 		else
 			out = optarg;
 	}
@@ -374,6 +552,10 @@ int cowstat_cmd_run(int argc, char **argv)
 		cowstat_usage_error("run: no command given (usage: %s run [OPTIONS] -- CMD [ARGS])",
 				    cowstat_prog);
 	cmd = argv + optind;
+	/* Before CMD runs: a picture that cannot be drawn is known now. */
+	if (plot && cowstat_plot_check(plot, &plot_fmt, why, sizeof(why)))
+		cowstat_usage_error("--plot: %s", why);
+	samples.plot = !!plot;
 	cowstat_module_require();
 	be = cowstat_share_backend_select();
 	if (out) {
@@ -413,7 +595,8 @@ int cowstat_cmd_run(int argc, char **argv)
 			break;
 		nanosleep(&ts, NULL);
 	}
-	elapsed = cowstat_now_ns() - t0;
+	end = cowstat_now_ns();
+	elapsed = end - t0;
 	cowstat_module_procs(&procs, 1);
 	restore_scope();
 	fam = calloc(procs.n + 1, sizeof(*fam));
@@ -427,8 +610,11 @@ int cowstat_cmd_run(int argc, char **argv)
 		print_report(rf, cmd, status, elapsed, interval_ms, fam, n, &samples);
 	if (out && fclose(rf))
 		cowstat_fatal("%s: %s", out, strerror(errno));
+	if (plot && draw_plot(plot, plot_fmt, cmd, fam, n, &samples, end, why, sizeof(why)))
+		cowstat_fatal("--plot: %s", why);
 	free(fam);
 	free(samples.v);
+	free(samples.copies);
 	cowstat_procs_free(&procs);
 	fflush(stderr);
 	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
