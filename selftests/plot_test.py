@@ -8,6 +8,8 @@ then they wait 600 ms) is run with a plot:
   - the SVG is well-formed, of the documented size, titled with the command; its key gives
     the text report's numbers, in its units (--bytes here): the peak and last shared and
     saved memory, and each process's pid, name and COPIED; each copied its pages at least;
+  - more than 10 processes: the 10 that copied the most have a curve each, the others one;
+  - a command that never forks is drawn too (nothing shared, time from its start);
   - the PNG is a PNG of the documented size;
   - a plot that cannot be drawn is refused in one line before the command runs (a name that
     is neither .svg nor .png), or after the report (a directory that does not exist), and
@@ -93,6 +95,46 @@ def svg_key_gives_the_report():
     check(len(pages) == 4 and pages[0] >= 40 and
           all(a >= b for a, b in zip(sorted(pages[1:]), [10, 20, 30])),
           "copied pages %s, want at least 40 and 10, 20, 30" % pages)
+
+
+@test
+def eleven_processes_and_more_share_one_curve():
+    # 12 children: the 10 processes that copied the most have a curve each, the other 3 one.
+    d = tempfile.mkdtemp()
+    try:
+        svg = os.path.join(d, "many.svg")
+        fam = FAMILY[:1] + ["-n", "300", "-c", "12", "-k", ",".join(str(5 * i) for i in
+                                                                    range(1, 13)),
+                            "-p", "40", "-s", "600"]
+        p = run([COWSTAT, "run", "--bytes", "-i", "50", "--plot", svg, "--"] + fam)
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr[-300:]))
+        copied = report_numbers(p.stderr)[4]
+        check(len(copied) == 13, "%d processes in the report" % len(copied))
+        got = texts(svg)
+        keyed = [t for t in got if re.fullmatch(r"\d+ \S+: \d+", t)]
+        top = sorted(copied.items(), key=lambda x: (-int(x[1][1]), x[0]))[:10]
+        want = ["%d %s: %s" % (pid, comm, c) for pid, (comm, c) in top]
+        check(sorted(keyed) == sorted(want), "key %s, want the 10 largest %s" % (keyed, want))
+        check("3 other processes" in got, "no curve for the other 3: %s" % got)
+    finally:
+        shutil.rmtree(d)
+
+
+@test
+def no_fork_no_sharing_still_drawn():
+    # A command that never forks: nothing shared, one process; the time runs from its start.
+    d = tempfile.mkdtemp()
+    try:
+        svg = os.path.join(d, "alone.svg")
+        p = run([COWSTAT, "run", "--bytes", "--plot", svg, "--", "sleep", "0.3"])
+        check(p.returncode == 0, "exit %d: %s" % (p.returncode, p.stderr[-300:]))
+        check("nothing was shared" in p.stderr, "report: %r" % p.stderr[-300:])
+        got = texts(svg)
+        check("shared: none (no sample of two processes)" in got, "key %s" % got)
+        check(any(re.fullmatch(r"\d+ sleep: \d+", t) for t in got), "no sleep in %s" % got)
+        check("seconds since the command started (it never forked)" in got, "x axis %s" % got)
+    finally:
+        shutil.rmtree(d)
 
 
 def png_size(path):

@@ -130,10 +130,14 @@ static int copy_file(FILE *out, const char *dir, const char *name)
 	return err;
 }
 
-/* @s with the characters XML gives a meaning escaped, for text and attribute values. */
-static void xml_text(FILE *out, const char *s)
+/* @s cleaned, with the characters XML gives a meaning escaped, for text and attributes. */
+static void xml_text(FILE *out, const char *text)
 {
-	for (; *s; s++) {
+	char clean[1024];
+	const char *s;
+
+	cowstat_text_clean(clean, sizeof(clean), text);
+	for (s = clean; *s; s++) {
 		if (*s == '<')
 			fputs("&lt;", out);
 		else if (*s == '>')

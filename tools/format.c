@@ -162,6 +162,58 @@ void cowstat_json_init_line(struct cowstat_json *j, FILE *f)
 	j->compact = 1;
 }
 
+/* The length of the UTF-8 sequence at @s (RFC 3629: no overlong form, no surrogate), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n, i;
+	unsigned int c;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2, c = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, c = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) ||
+	    (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+void cowstat_text_clean(char *buf, size_t size, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = 0, n;
+
+	while (*p && len + 5 < size) {
+		n = utf8_len(p);
+		if (!n || *p < 0x20 || *p == 0x7f) {
+			buf[len++] = '?';
+			p += n ? n : 1;
+			continue;
+		}
+		if (p[0] == ']' && p[1] == ']' && p[2] == '>') {
+			memcpy(buf + len, "]] >", 4);
+			len += 4;
+			p += 3;
+			continue;
+		}
+		memcpy(buf + len, p, n);
+		len += n;
+		p += n;
+	}
+	buf[len] = '\0';
+}
+
 static void json_string(FILE *f, const char *s)
 {
 	fputc('"', f);

@@ -57,6 +57,13 @@ struct cowstat_json {
 	int count[COWSTAT_JSON_DEPTH];
 };
 
+/*
+ * @s as text that an XML document can hold (the pictures' titles and keys): control
+ * characters and bytes that are not UTF-8 become '?', and "]]>" becomes "]] >" (it would end
+ * a CDATA section). A process can name itself anything (prctl PR_SET_NAME).
+ */
+void cowstat_text_clean(char *buf, size_t size, const char *s);
+
 /* An indented document. */
 void cowstat_json_init(struct cowstat_json *j, FILE *f);
 /* A document on one line, without spaces: one line of a JSON Lines stream (top). */

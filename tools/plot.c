@@ -2,10 +2,10 @@
 /*
  * gnuplot as cowstat's plotter (plot.h). The script goes to gnuplot's standard input, with the
  * data inline (datablocks), and the picture comes out of its standard output into a file
- * beside the one asked for, renamed over it only once gnuplot succeeded: a failed plot
- * leaves an older picture as it was. Text is set "noenhanced" and quoted in single quotes
- * (where only a doubled quote is special), so that a command line or a process name is shown
- * as it is.
+ * beside the one asked for (a new name, mkostemp), renamed over it only once gnuplot
+ * succeeded: a failed plot leaves an older picture as it was. Text is set "noenhanced" and
+ * quoted in single quotes (where only a doubled quote is special), so that a command line or
+ * a process name is shown as it is.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,9 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "format.h"
 #include "plot.h"
 
 static int gnuplot_path(char *buf, size_t size)
@@ -56,15 +59,22 @@ int cowstat_plot_check(const char *path, enum cowstat_plot_format *fmt, char *wh
 	return 0;
 }
 
-/* @s as a gnuplot single-quoted string. */
+/*
+ * @s as a gnuplot single-quoted string, cleaned for the SVG that gnuplot copies it into (it
+ * escapes '<' and '&', nothing else); a newline, which would end the command, is among the
+ * control characters cleaned.
+ */
 static void quoted(FILE *f, const char *s)
 {
+	char clean[1024];
+	const char *c;
+
+	cowstat_text_clean(clean, sizeof(clean), s);
 	fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '\'')
+	for (c = clean; *c; c++) {
+		if (*c == '\'')
 			fputc('\'', f);
-		/* A newline would end the command. */
-		fputc(*s == '\n' ? ' ' : *s, f);
+		fputc(*c, f);
 	}
 	fputc('\'', f);
 }
@@ -84,7 +94,7 @@ static void panel(FILE *f, const char *name, const char *label,
 	for (i = 0; i < n; i++)
 		for (k = 0; k < l[i].n; k++)
 			max = l[i].y[k] > max ? l[i].y[k] : max;
-	while (max >= 1024 * div && u + 1 < sizeof(units) / sizeof(units[0])) {
+	while (max >= 1024 * div && u + 1 < ARRAY_SIZE(units)) {
 		div *= 1024;
 		u++;
 	}
@@ -107,9 +117,9 @@ static void panel(FILE *f, const char *name, const char *label,
 			shown++ ? ", " : "", name, i);
 		quoted(f, l[i].title);
 	}
-	/* An empty chart keeps its axes. */
+	/* An empty chart keeps its axes (a y range of its own: NaN has none). */
 	if (!shown)
-		fputs("[0:1] NaN notitle", f);
+		fputs("[0:1] [0:1] NaN notitle", f);
 	fputc('\n', f);
 }
 
@@ -124,7 +134,7 @@ static int script(FILE *f, enum cowstat_plot_format fmt, const char *title, cons
 		fprintf(f, "set terminal pngcairo size %d,%d font 'sans,10' background '#ffffff'\n",
 			COWSTAT_PLOT_WIDTH, COWSTAT_PLOT_HEIGHT);
 	fputs("set output\nset encoding utf8\nset termoption noenhanced\nset grid\n"
-	      "set key top left Left reverse opaque box\nset xrange [0:*]\nset yrange [0:*]\n"
+	      "set key left top Left reverse opaque box\nset xrange [0:*]\nset yrange [0:*]\n"
 	      "set xlabel ", f);
 	quoted(f, xlabel);
 	fputs("\nset multiplot layout 2,1 title ", f);
@@ -136,6 +146,37 @@ static int script(FILE *f, enum cowstat_plot_format fmt, const char *title, cons
 	return fflush(f) || ferror(f) ? -1 : 0;
 }
 
+/* gnuplot's complaint: the last line it printed, without its "line N: " prefix. */
+static void complaint(FILE *ef, int status, char *err, size_t size)
+{
+	char line[256], *p;
+
+	err[0] = '\0';
+	rewind(ef);
+	while (fgets(line, sizeof(line), ef)) {
+		line[strcspn(line, "\n")] = '\0';
+		for (p = line; *p == ' ' || *p == '^'; p++)
+			;
+		if (!strncmp(p, "line ", 5) && strchr(p, ':'))
+			p = strchr(p, ':') + 1 + (strchr(p, ':')[1] == ' ');
+		if (*p)
+			snprintf(err, size, "%s", p);
+	}
+	if (!err[0] && WIFSIGNALED(status))
+		snprintf(err, size, "killed by signal %d", WTERMSIG(status));
+	else if (!err[0])
+		snprintf(err, size, "exit status %d", WEXITSTATUS(status));
+}
+
+/* In the child: @fd as @target, open across the exec. */
+static void as_fd(int fd, int target)
+{
+	if (fd == target)
+		fcntl(fd, F_SETFD, 0);
+	else
+		dup2(fd, target);
+}
+
 int cowstat_plot_draw(const char *path, enum cowstat_plot_format fmt, const char *title,
 		      const char *xlabel, const char *top_label,
 		      const struct cowstat_plot_line *top, size_t ntop, const char *bottom_label,
@@ -143,20 +184,27 @@ int cowstat_plot_draw(const char *path, enum cowstat_plot_format fmt, const char
 		      size_t size)
 {
 	char tmp[PATH_MAX], gp[PATH_MAX], err[256] = "";
-	int in[2], out, status, ret = -1;
+	int in[2], out, status, written;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+	struct stat st;
 	FILE *ef, *sf;
 	pid_t pid;
 
 	if (!gnuplot_path(gp, sizeof(gp))) {
-		snprintf(why, size, "gnuplot not found in PATH");
+		snprintf(why, size, "no gnuplot in PATH to draw it (Debian: gnuplot-nox)");
 		return -1;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* A new name beside FILE (never a file or link that is there already). */
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		snprintf(why, size, "%s: name too long", path);
+		return -1;
+	}
+	out = mkostemp(tmp, O_CLOEXEC);
 	if (out < 0) {
-		snprintf(why, size, "cannot write %s: %s", tmp, strerror(errno));
+		snprintf(why, size, "cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
+	fchmod(out, 0644);
 	ef = tmpfile();
 	if (!ef || pipe2(in, O_CLOEXEC)) {
 		snprintf(why, size, "gnuplot: %s", strerror(errno));
@@ -164,10 +212,14 @@ int cowstat_plot_draw(const char *path, enum cowstat_plot_format fmt, const char
 	}
 	pid = fork();
 	if (pid == 0) {
-		dup2(in[0], 0);
-		dup2(out, 1);
-		dup2(fileno(ef), 2);
+		as_fd(in[0], 0);
+		as_fd(out, 1);
+		as_fd(fileno(ef), 2);
+		/* run ignores the terminal's signals while CMD runs; gnuplot takes them. */
+		signal(SIGINT, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
 		execl(gp, "gnuplot", (char *)NULL);
+		fprintf(stderr, "cannot run %s: %s\n", gp, strerror(errno));
 		_exit(127);
 	}
 	close(in[0]);
@@ -176,27 +228,24 @@ int cowstat_plot_draw(const char *path, enum cowstat_plot_format fmt, const char
 		snprintf(why, size, "fork: %s", strerror(errno));
 		goto out_close;
 	}
+	/* A gnuplot that dies early must not kill cowstat with SIGPIPE: its status says why. */
+	sigaction(SIGPIPE, &ign, &old);
 	sf = fdopen(in[1], "w");
-	if (!sf) {
+	if (!sf)
 		close(in[1]);
-	} else {
-		if (script(sf, fmt, title, xlabel, top_label, top, ntop, bottom_label, bottom,
-			   nbottom))
-			snprintf(err, sizeof(err), "writing its script: %s", strerror(errno));
-		fclose(sf);
-	}
+	written = sf && !script(sf, fmt, title, xlabel, top_label, top, ntop, bottom_label,
+				bottom, nbottom);
+	if (sf && fclose(sf))
+		written = 0;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	if (!err[0] && (!WIFEXITED(status) || WEXITSTATUS(status))) {
-		/* gnuplot's first complaint; its script line is of no use to the user. */
-		rewind(ef);
-		while (fgets(err, sizeof(err), ef) && !strstr(err, "error") &&
-		       !strstr(err, "warning"))
-			;
-		err[strcspn(err, "\n")] = '\0';
-		if (!err[0])
-			snprintf(err, sizeof(err), "exit status %d", WEXITSTATUS(status));
-	}
+	sigaction(SIGPIPE, &old, NULL);
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		complaint(ef, status, err, sizeof(err));
+	else if (!written)
+		snprintf(err, sizeof(err), "writing its script: %s", strerror(errno));
+	else if (fstat(out, &st) || !st.st_size)
+		snprintf(err, sizeof(err), "it drew nothing");
 	if (err[0]) {
 		snprintf(why, size, "gnuplot failed: %s", err);
 		goto out_close;
@@ -215,5 +264,5 @@ out_unlink:
 	unlink(tmp);
 	if (ef)
 		fclose(ef);
-	return ret;
+	return -1;
 }

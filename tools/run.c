@@ -28,7 +28,8 @@ struct sample {
 	u64 since_fork_ns;	/* 0 before the first fork */
 	size_t procs;
 	u64 mapped, shared, saved;
-	size_t copies, ncopies;	/* the members' copies then: samples.copies[copies..+ncopies) */
+	u64 t_ns;		/* when the members' copies were read */
+	size_t copies, ncopies;	/* the live members' copies: samples.copies[copies..+ncopies) */
 };
 
 /* What a member had copied at a sample (--plot). */
@@ -121,6 +122,7 @@ static void take_sample(int root, struct samples *s, const struct cowstat_share_
 	u64 first;
 
 	cowstat_module_procs(&procs, 0);
+	sm.t_ns = cowstat_now_ns();
 	fam = calloc(procs.n + 1, sizeof(*fam));
 	pids = calloc(procs.n + 1, sizeof(*pids));
 	if (!fam || !pids)
@@ -145,8 +147,11 @@ static void take_sample(int root, struct samples *s, const struct cowstat_share_
 
 			sm.since_fork_ns = t > first ? t - first : 1;
 		}
+		/* Live members only: an exited one's last count is the report's (its exit). */
 		sm.copies = s->ncopies;
 		for (i = 0; s->plot && i < n; i++) {
+			if (fam[i]->exited)
+				continue;
 			if (s->ncopies == s->capcopies) {
 				void *nc;
 
@@ -402,26 +407,30 @@ static int by_copied(const void *a, const void *b)
 /*
  * The erosion as a picture: above, the family's shared (and saved) memory at the samples
  * the report's peak and last come from; below, what each process had copied at each sample
- * and at the end. The key gives the numbers of the text report, in its units: peak and last,
- * and each process's COPIED. The PLOT_PROCS processes that copied the most have a line each,
- * the others one together.
+ * it was alive for, and at its exit or the end. The key gives the numbers of the text
+ * report, in its units: peak and last, and each process's COPIED. The PLOT_PROCS processes
+ * that copied the most have a line each, the others one together. Time runs from the first
+ * fork, or from CMD's start when it never forked.
  */
 static int draw_plot(const char *path, enum cowstat_plot_format fmt, char **cmd,
-		     struct cowstat_proc **fam, size_t n, const struct samples *s, u64 end,
-		     char *why, size_t size)
+		     struct cowstat_proc **fam, size_t n, const struct samples *s, u64 start,
+		     u64 end, char *why, size_t size)
 {
 	struct cowstat_plot_line top[2], bottom[PLOT_PROCS + 1];
 	char a[COWSTAT_CELL_MAX], b[COWSTAT_CELL_MAX], title[1024];
 	struct cowstat_proc **rank;
-	size_t i, k, m, ntop = 0, nbot, len;
-	u64 page = cowstat_page_size(), first = first_fork_ns(fam, n);
+	size_t i, k, m, ntop = 0, nbot;
+	u64 page = cowstat_page_size(), origin = first_fork_ns(fam, n), other = 0, t;
 	struct summary sum;
-	int ret;
+	int ret, len;
 
+	if (!origin)
+		origin = start;
 	summarise(s, &sum);
 	plot_line(&top[ntop++], s->n);
 	if (s->have_frames)
 		plot_line(&top[ntop++], s->n);
+	snprintf(top[0].title, sizeof(top[0].title), "shared: none (no sample of two processes)");
 	if (sum.peak) {
 		cowstat_fmt_pages(a, sizeof(a), sum.peak->shared, cowstat_opts.unit);
 		cowstat_fmt_pages(b, sizeof(b), sum.last->shared, cowstat_opts.unit);
@@ -451,22 +460,22 @@ static int draw_plot(const char *path, enum cowstat_plot_format fmt, char **cmd,
 	nbot = n > PLOT_PROCS ? PLOT_PROCS + 1 : n;
 	for (k = 0; k < nbot; k++) {
 		plot_line(&bottom[k], s->n + 1);
-		cowstat_fmt_bytes(a, sizeof(a), k < PLOT_PROCS ? rank[k]->copied_bytes : 0,
-				  cowstat_opts.unit);
-		if (k < PLOT_PROCS)
+		if (k < PLOT_PROCS) {
+			cowstat_fmt_bytes(a, sizeof(a), rank[k]->copied_bytes, cowstat_opts.unit);
 			snprintf(bottom[k].title, sizeof(bottom[k].title), "%d %s: %s",
 				 rank[k]->pid, rank[k]->comm, a);
-		else
+		} else {
 			snprintf(bottom[k].title, sizeof(bottom[k].title), "%zu other processes",
 				 n - PLOT_PROCS);
+		}
 	}
 	for (i = 0; i < s->n; i++) {
 		const struct sample *p = &s->v[i];
-		u64 other = 0;
 		int others = 0;
 
-		if (!p->since_fork_ns)
+		if (p->t_ns < origin)
 			continue;
+		other = 0;
 		for (m = 0; m < p->ncopies; m++) {
 			const struct copies *c = &s->copies[p->copies + m];
 
@@ -474,34 +483,35 @@ static int draw_plot(const char *path, enum cowstat_plot_format fmt, char **cmd,
 				if (c->pid == rank[k]->pid && c->start_ns == rank[k]->start_ns)
 					break;
 			if (k < nbot && k < PLOT_PROCS) {
-				plot_point(&bottom[k], p->since_fork_ns, c->copied_bytes);
+				plot_point(&bottom[k], p->t_ns - origin, c->copied_bytes);
 			} else {
 				other += c->copied_bytes;
 				others = 1;
 			}
 		}
 		if (others && nbot > PLOT_PROCS)
-			plot_point(&bottom[PLOT_PROCS], p->since_fork_ns, other);
+			plot_point(&bottom[PLOT_PROCS], p->t_ns - origin, other);
 	}
-	/* The end: what the report gives. */
-	if (first && end > first) {
-		u64 other = 0;
-
-		for (k = 0; k < n; k++)
-			if (k < PLOT_PROCS)
-				plot_point(&bottom[k], end - first, rank[k]->copied_bytes);
-			else
-				other += rank[k]->copied_bytes;
-		if (nbot > PLOT_PROCS)
-			plot_point(&bottom[PLOT_PROCS], end - first, other);
+	/* The end of each curve: the report's count, at the process's exit or the end. */
+	other = 0;
+	for (k = 0; k < n; k++) {
+		t = rank[k]->exited && rank[k]->exit_ns && rank[k]->exit_ns < end ?
+		    rank[k]->exit_ns : end;
+		if (k < PLOT_PROCS && t >= origin)
+			plot_point(&bottom[k], t - origin, rank[k]->copied_bytes);
+		else if (k >= PLOT_PROCS)
+			other += rank[k]->copied_bytes;
 	}
+	if (nbot > PLOT_PROCS && end >= origin)
+		plot_point(&bottom[PLOT_PROCS], end - origin, other);
 
 	len = snprintf(title, sizeof(title), "cowstat run:");
-	for (i = 0; cmd[i] && len < sizeof(title); i++)
+	for (i = 0; cmd[i] && len < (int)sizeof(title); i++)
 		len += snprintf(title + len, sizeof(title) - len, " %s", cmd[i]);
-	ret = cowstat_plot_draw(path, fmt, title, "seconds since the first fork",
-				"family's memory", top, ntop, "copied by each process", bottom,
-				nbot, why, size);
+	ret = cowstat_plot_draw(path, fmt, title, origin == start ?
+				"seconds since the command started (it never forked)" :
+				"seconds since the first fork", "family's memory", top, ntop,
+				"copied by each process", bottom, nbot, why, size);
 	for (k = 0; k < ntop; k++) {
 		free(top[k].x);
 		free(top[k].y);
@@ -610,7 +620,8 @@ int cowstat_cmd_run(int argc, char **argv)
 		print_report(rf, cmd, status, elapsed, interval_ms, fam, n, &samples);
 	if (out && fclose(rf))
 		cowstat_fatal("%s: %s", out, strerror(errno));
-	if (plot && draw_plot(plot, plot_fmt, cmd, fam, n, &samples, end, why, sizeof(why)))
+	if (plot && draw_plot(plot, plot_fmt, cmd, fam, n, &samples, t0, end, why,
+			      sizeof(why)))
 		cowstat_fatal("--plot: %s", why);
 	free(fam);
 	free(samples.v);
