@@ -407,7 +407,8 @@ def bad_invocations_one_line():
              (["-p", "1", "--tree", "1"], 2), (["--", "/nonexistent/cmd"], 127),
              (["-p", "2"], 1), (["--weight", "faults", "--", "true"], 2),
              (["--folded", "/tmp/cowstat-x.folded", "--weight", "bytes", "--", "true"], 2),
-             (["--folded", "/nonexistent/dir/x.folded", "--", "true"], 1)]
+             (["--folded", "/nonexistent/dir/x.folded", "--", "true"], 1),
+             (["--svg", "/nonexistent/dir/x.svg", "--", "true"], 1)]
     for args, rc in cases:
         p = run([COWSTAT, "trace", "-q"] + args)
         lines = p.stderr.strip().splitlines()

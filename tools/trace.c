@@ -9,10 +9,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -207,6 +209,15 @@ static const char *proc_comm(int pid, void *arg)
 	struct tproc *p = proc_get(arg, pid);
 
 	return p ? p->comm : "?";
+}
+
+/* --svg's file until it is complete, removed at exit if the trace ends before (a fatal error). */
+static char svgtmp[PATH_MAX];
+
+static void svgtmp_remove(void)
+{
+	if (svgtmp[0])
+		unlink(svgtmp);
 }
 
 /* The flame graph's title: what was traced, and what a frame's width is. */
@@ -677,6 +688,7 @@ int cowstat_cmd_trace(int argc, char **argv)
 	};
 	const char *foldfile = NULL, *weight = NULL, *svgfile = NULL, *share = NULL;
 	FILE *fold = NULL, *svg = NULL;
+	int fd;
 	char title[512], why[2 * PATH_MAX];
 
 	while ((c = cowstat_getopt(argc, argv, "+p:t:qd:b:n:o:", opts, trace_help)) != -1) {
@@ -740,9 +752,16 @@ int cowstat_cmd_trace(int argc, char **argv)
 		share = cowstat_flamegraph_dir(why, sizeof(why));
 		if (!share)
 			cowstat_fatal("--svg: no flame graph renderer in %s (make setup)", why);
-		svg = fopen(svgfile, "we");
+		/* Written under a new name beside it, renamed at the end: nothing half-written. */
+		if (snprintf(svgtmp, sizeof(svgtmp), "%s.XXXXXX", svgfile) >= (int)sizeof(svgtmp))
+			cowstat_fatal("%s: name too long", svgfile);
+		fd = mkostemp(svgtmp, O_CLOEXEC);
+		if (fd >= 0)
+			atexit(svgtmp_remove);
+		svg = fd < 0 ? NULL : fdopen(fd, "w");
 		if (!svg)
 			cowstat_fatal("cannot write %s: %s", svgfile, strerror(errno));
+		fchmod(fd, 0644);
 	}
 	if (fold || svg)
 		t.folded = cowstat_folded_new();
@@ -841,8 +860,9 @@ int cowstat_cmd_trace(int argc, char **argv)
 		trace_title(title, sizeof(title), argc - optind, argv + optind, pid, tree, st.comm,
 			    by_faults);
 		if (cowstat_flamegraph_write(t.folded, svg, share, by_faults, title, proc_comm,
-					     &t) || fclose(svg))
+					     &t) || fclose(svg) || rename(svgtmp, svgfile))
 			cowstat_fatal("writing %s: %s", svgfile, strerror(errno));
+		svgtmp[0] = '\0';
 	}
 	cowstat_folded_free(t.folded);
 	all = prepare(&t, &nall);
