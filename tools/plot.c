@@ -83,7 +83,7 @@ static void quoted(FILE *f, const char *s)
  * One chart. Memory is plotted in the binary unit that its largest value needs (KiB, MiB,
  * GiB...), named in the axis label, so that gnuplot's round ticks are round in that unit.
  */
-static void panel(FILE *f, const char *name, const char *label,
+static void panel(FILE *f, const char *name, const char *label, const char *key,
 		  const struct cowstat_plot_line *l, size_t n)
 {
 	static const char * const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
@@ -106,6 +106,7 @@ static void panel(FILE *f, const char *name, const char *label,
 			fprintf(f, "%.6f %.6g\n", l[i].x[k], l[i].y[k] / div);
 		fputs("EOD\n", f);
 	}
+	fprintf(f, "set key %s Left reverse opaque box\n", key);
 	snprintf(axis, sizeof(axis), "%s (%s)", label, units[u]);
 	fputs("set ylabel ", f);
 	quoted(f, axis);
@@ -134,14 +135,15 @@ static int script(FILE *f, enum cowstat_plot_format fmt, const char *title, cons
 		fprintf(f, "set terminal pngcairo size %d,%d font 'sans,10' background '#ffffff'\n",
 			COWSTAT_PLOT_WIDTH, COWSTAT_PLOT_HEIGHT);
 	fputs("set output\nset encoding utf8\nset termoption noenhanced\nset grid\n"
-	      "set key left top Left reverse opaque box\nset xrange [0:*]\nset yrange [0:*]\n"
+	      "set xrange [0:*]\nset yrange [0:*]\n"
 	      "set xlabel ", f);
 	quoted(f, xlabel);
 	fputs("\nset multiplot layout 2,1 title ", f);
 	quoted(f, title);
 	fputs(" font ',13'\n", f);
-	panel(f, "top", top_label, top, ntop);
-	panel(f, "bottom", bottom_label, bottom, nbottom);
+	/* Sharing falls from the top left, copies grow to the top right. */
+	panel(f, "top", top_label, "left bottom", top, ntop);
+	panel(f, "bottom", bottom_label, "left top", bottom, nbottom);
 	fputs("unset multiplot\n", f);
 	return fflush(f) || ferror(f) ? -1 : 0;
 }
