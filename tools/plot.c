@@ -105,22 +105,25 @@ static void panel(FILE *f, const char *name, const char *label, const char *key,
 		for (k = 0; k < l[i].n; k++)
 			fprintf(f, "%.6f %.6g\n", l[i].x[k], l[i].y[k] / div);
 		fputs("EOD\n", f);
+		shown++;
 	}
 	fprintf(f, "set key %s Left reverse opaque box\n", key);
 	snprintf(axis, sizeof(axis), "%s (%s)", label, units[u]);
 	fputs("set ylabel ", f);
 	quoted(f, axis);
-	fputs("\nplot ", f);
+	/* A chart without a point keeps its axes (a range of its own: NaN has none). */
+	fputs(shown ? "\nplot " : "\nplot [0:1] [0:1] ", f);
 	for (i = 0; i < n; i++) {
-		if (!l[i].n)
-			continue;
-		fprintf(f, "%s$%s%zu using 1:2 with linespoints pt 7 ps 0.4 lw 2 title ",
-			shown++ ? ", " : "", name, i);
+		/* A curve without a point is still in the key: its title says why. */
+		if (l[i].n)
+			fprintf(f, "%s$%s%zu using 1:2 with linespoints pt 7 ps 0.4 lw 2 title ",
+				i ? ", " : "", name, i);
+		else
+			fprintf(f, "%sNaN with lines lw 2 title ", i ? ", " : "");
 		quoted(f, l[i].title);
 	}
-	/* An empty chart keeps its axes (a y range of its own: NaN has none). */
-	if (!shown)
-		fputs("[0:1] [0:1] NaN notitle", f);
+	if (!n)
+		fputs("NaN notitle", f);
 	fputc('\n', f);
 }
 
