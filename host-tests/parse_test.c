@@ -398,6 +398,8 @@ TEST(json_escaped_and_nested)
 	cowstat_json_init(&j, f);
 	cowstat_json_open(&j, NULL, '{');
 	cowstat_json_str(&j, "comm", "a\"b\\c\nd");
+	/* UTF-8 as it is; a byte that is not UTF-8 is U+FFFD; <, > and & escaped. */
+	cowstat_json_str(&j, "name", "caf\xc3\xa9 \xff<&>");
 	cowstat_json_open(&j, "list", '[');
 	cowstat_json_close(&j, ']');
 	cowstat_json_counts(&j, "faults", counts);
@@ -406,6 +408,7 @@ TEST(json_escaped_and_nested)
 	cowstat_json_end(&j);
 	fclose(f);
 	EXPECT_NE(NULL, strstr(out, "\"comm\": \"a\\\"b\\\\c\\u000ad\""));
+	EXPECT_NE(NULL, strstr(out, "\"name\": \"caf\xc3\xa9 \\ufffd\\u003c\\u0026\\u003e\""));
 	EXPECT_NE(NULL, strstr(out, "\"list\": []"));
 	EXPECT_NE(NULL, strstr(out, "\"reuse\": 2"));
 	EXPECT_NE(NULL, strstr(out, "\"none\": null\n}\n"));

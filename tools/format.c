@@ -216,17 +216,23 @@ void cowstat_text_clean(char *buf, size_t size, const char *s)
 
 static void json_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = *s;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
+	fputc('"', f);
+	while (*p) {
+		n = utf8_len(p);
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
 		/* <, > and & too: a document can then carry JSON in a <script> (trace --svg). */
-		else if (c < 0x20 || c >= 0x7f || c == '<' || c == '>' || c == '&')
-			fprintf(f, "\\u%04x", c);
+		else if (*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>' || *p == '&')
+			fprintf(f, "\\u%04x", *p);
+		/* UTF-8 as it is (a process name may be any); another byte is U+FFFD. */
+		else if (!n)
+			fputs("\\ufffd", f);
 		else
-			fputc(c, f);
+			fwrite(p, 1, n, f);
+		p += n ? n : 1;
 	}
 	fputc('"', f);
 }
