@@ -95,9 +95,11 @@ void cowstat_folded_add(struct cowstat_folded *f, int pid, const u64 *ips, unsig
 		n = gup ? 0 : 128;
 	/*
 	 * The walk ends where a frame pointer leads outside the stack; the last "return
-	 * address" it read then may be garbage, in the kernel's half (seen: -1, from ld.so).
+	 * address" it read then may be garbage: in the kernel's half (seen: -1, from ld.so),
+	 * or 0 (seen in ld.so's start-up, where it showed as "[unknown: 0xffffffffffffffff]",
+	 * the byte before 0).
 	 */
-	while (n && ips[n - 1] >> 63)
+	while (n && (ips[n - 1] >> 63 || !ips[n - 1]))
 		n--;
 	for (i = 0; i < n; i++) {
 		/* A return address is after its call: the call is the byte before it. */
