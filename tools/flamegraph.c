@@ -7,7 +7,6 @@
  * known here, d3-flame-graph's layout: a row of CELL pixels per depth, three more rows.
  */
 #define _GNU_SOURCE
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gnuplot as cowstat's plotter (plot.h). The script goes to gnuplot's standard input, with the
- * data inline (datablocks), and the picture comes out of its standard output into a file
- * beside the one asked for (a new name, mkostemp), renamed over it only once gnuplot
- * succeeded: a failed plot leaves an older picture as it was. Text is set "noenhanced" and
+ * data inline (datablocks), and the picture comes out of its standard output into the
+ * file (outfile.h), renamed over FILE only once gnuplot succeeded: a failed plot leaves an
+ * older picture as it was. Text is set "noenhanced" and
  * quoted in single quotes (where only a doubled quote is special), so that a command line or
  * a process name is shown as it is.
  */
@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "format.h"
+#include "outfile.h"
 #include "plot.h"
 
 static int gnuplot_path(char *buf, size_t size)
@@ -188,8 +189,9 @@ int cowstat_plot_draw(const char *path, enum cowstat_plot_format fmt, const char
 		      const struct cowstat_plot_line *bottom, size_t nbottom, char *why,
 		      size_t size)
 {
-	char tmp[PATH_MAX], gp[PATH_MAX], err[256] = "";
-	int in[2], out, status, written;
+	char gp[PATH_MAX], err[256] = "";
+	struct cowstat_outfile out;
+	int in[2], status, written;
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	struct stat st;
 	FILE *ef, *sf;
@@ -199,26 +201,19 @@ int cowstat_plot_draw(const char *path, enum cowstat_plot_format fmt, const char
 		snprintf(why, size, "no gnuplot in PATH to draw it (Debian: gnuplot-nox)");
 		return -1;
 	}
-	/* A new name beside FILE (never a file or link that is there already). */
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-		snprintf(why, size, "%s: name too long", path);
-		return -1;
-	}
-	out = mkostemp(tmp, O_CLOEXEC);
-	if (out < 0) {
+	if (cowstat_outfile_open(&out, path)) {
 		snprintf(why, size, "cannot write %s: %s", path, strerror(errno));
 		return -1;
 	}
-	fchmod(out, 0644);
 	ef = tmpfile();
 	if (!ef || pipe2(in, O_CLOEXEC)) {
 		snprintf(why, size, "gnuplot: %s", strerror(errno));
-		goto out_close;
+		goto out_abort;
 	}
 	pid = fork();
 	if (pid == 0) {
 		as_fd(in[0], 0);
-		as_fd(out, 1);
+		as_fd(out.fd, 1);
 		as_fd(fileno(ef), 2);
 		/* run ignores the terminal's signals while CMD runs; gnuplot takes them. */
 		signal(SIGINT, SIG_DFL);
@@ -231,7 +226,7 @@ int cowstat_plot_draw(const char *path, enum cowstat_plot_format fmt, const char
 	if (pid < 0) {
 		close(in[1]);
 		snprintf(why, size, "fork: %s", strerror(errno));
-		goto out_close;
+		goto out_abort;
 	}
 	/* A gnuplot that dies early must not kill cowstat with SIGPIPE: its status says why. */
 	sigaction(SIGPIPE, &ign, &old);
@@ -249,24 +244,21 @@ int cowstat_plot_draw(const char *path, enum cowstat_plot_format fmt, const char
 		complaint(ef, status, err, sizeof(err));
 	else if (!written)
 		snprintf(err, sizeof(err), "writing its script: %s", strerror(errno));
-	else if (fstat(out, &st) || !st.st_size)
+	else if (fstat(out.fd, &st) || !st.st_size)
 		snprintf(err, sizeof(err), "it drew nothing");
 	if (err[0]) {
 		snprintf(why, size, "gnuplot failed: %s", err);
-		goto out_close;
-	}
-	if (close(out) || rename(tmp, path)) {
-		out = -1;
-		snprintf(why, size, "cannot write %s: %s", path, strerror(errno));
-		goto out_unlink;
+		goto out_abort;
 	}
 	fclose(ef);
+	if (cowstat_outfile_commit(&out)) {
+		snprintf(why, size, "cannot write %s: %s", path, strerror(errno));
+		return -1;
+	}
 	return 0;
 
-out_close:
-	close(out);
-out_unlink:
-	unlink(tmp);
+out_abort:
+	cowstat_outfile_abort(&out);
 	if (ef)
 		fclose(ef);
 	return -1;

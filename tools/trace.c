@@ -9,12 +9,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,6 +20,7 @@
 #include "flamegraph.h"
 #include "folded.h"
 #include "format.h"
+#include "outfile.h"
 #include "proc.h"
 #include "spawn.h"
 #include "symbols.h"
@@ -209,15 +208,6 @@ static const char *proc_comm(int pid, void *arg)
 	struct tproc *p = proc_get(arg, pid);
 
 	return p ? p->comm : "?";
-}
-
-/* --svg's file until it is complete, removed at exit if the trace ends before (a fatal error). */
-static char svgtmp[PATH_MAX];
-
-static void svgtmp_remove(void)
-{
-	if (svgtmp[0])
-		unlink(svgtmp);
 }
 
 /* The flame graph's title: what was traced, and what a frame's width is. */
@@ -688,7 +678,8 @@ int cowstat_cmd_trace(int argc, char **argv)
 	};
 	const char *foldfile = NULL, *weight = NULL, *svgfile = NULL, *share = NULL;
 	FILE *fold = NULL, *svg = NULL;
-	int fd;
+	struct cowstat_outfile svgout;
+	int r;
 	char title[512], why[2 * PATH_MAX];
 
 	while ((c = cowstat_getopt(argc, argv, "+p:t:qd:b:n:o:", opts, trace_help)) != -1) {
@@ -752,16 +743,10 @@ int cowstat_cmd_trace(int argc, char **argv)
 		share = cowstat_flamegraph_dir(why, sizeof(why));
 		if (!share)
 			cowstat_fatal("--svg: no flame graph renderer in %s (make setup)", why);
-		/* Written under a new name beside it, renamed at the end: nothing half-written. */
-		if (snprintf(svgtmp, sizeof(svgtmp), "%s.XXXXXX", svgfile) >= (int)sizeof(svgtmp))
-			cowstat_fatal("%s: name too long", svgfile);
-		fd = mkostemp(svgtmp, O_CLOEXEC);
-		if (fd >= 0)
-			atexit(svgtmp_remove);
-		svg = fd < 0 ? NULL : fdopen(fd, "w");
+		/* Renamed over FILE at the end, removed if the trace fails (outfile.h). */
+		svg = cowstat_outfile_open(&svgout, svgfile) ? NULL : fdopen(svgout.fd, "w");
 		if (!svg)
 			cowstat_fatal("cannot write %s: %s", svgfile, strerror(errno));
-		fchmod(fd, 0644);
 	}
 	if (fold || svg)
 		t.folded = cowstat_folded_new();
@@ -859,10 +844,12 @@ int cowstat_cmd_trace(int argc, char **argv)
 
 		trace_title(title, sizeof(title), argc - optind, argv + optind, pid, tree, st.comm,
 			    by_faults);
-		if (cowstat_flamegraph_write(t.folded, svg, share, by_faults, title, proc_comm,
-					     &t) || fclose(svg) || rename(svgtmp, svgfile))
+		r = cowstat_flamegraph_write(t.folded, svg, share, by_faults, title, proc_comm,
+					     &t);
+		r |= fclose(svg);
+		svgout.fd = -1;
+		if (r || cowstat_outfile_commit(&svgout))
 			cowstat_fatal("writing %s: %s", svgfile, strerror(errno));
-		svgtmp[0] = '\0';
 	}
 	cowstat_folded_free(t.folded);
 	all = prepare(&t, &nall);
