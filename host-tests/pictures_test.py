@@ -16,16 +16,15 @@ COWSTAT_PICTURES of scripts/guest-run.sh). KTAP output.
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
-import zlib
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "selftests"))
-from ktap import Fail, Skip, check, main, test  # noqa: E402
+from ktap import Skip, check, main, test  # noqa: E402
+from png import png_rows  # noqa: E402
 
 DIR = sys.argv[1] if len(sys.argv) > 1 else ""
 SVG = "{http://www.w3.org/2000/svg}"
@@ -47,43 +46,12 @@ def chromium(args, url):
     return p
 
 
-def png_pixels(path):
-    """(width, height, rows of RGB(A) bytes) of an 8-bit RGB or RGBA PNG, filters undone."""
-    with open(path, "rb") as f:
-        data = f.read()
-    check(data[:8] == b"\x89PNG\r\n\x1a\n", "%s is not a PNG" % path)
-    pos, idat, hdr = 8, b"", None
-    while pos < len(data):
-        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + n]
-        if kind == b"IHDR":
-            hdr = struct.unpack(">IIBBBBB", body)
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    w, h, depth, color = hdr[0], hdr[1], hdr[2], hdr[3]
-    check(depth == 8 and color in (2, 6), "PNG depth %d colour type %d" % (depth, color))
-    bpp = 3 if color == 2 else 4
-    raw, rows, prev = zlib.decompress(idat), [], bytearray(w * bpp)
-    stride = w * bpp + 1
-    for y in range(h):
-        ft, line = raw[y * stride], bytearray(raw[y * stride + 1:(y + 1) * stride])
-        for x in range(len(line)):
-            a = line[x - bpp] if x >= bpp else 0
-            b = prev[x]
-            c = prev[x - bpp] if x >= bpp else 0
-            if ft == 1:
-                line[x] = (line[x] + a) & 255
-            elif ft == 2:
-                line[x] = (line[x] + b) & 255
-            elif ft == 3:
-                line[x] = (line[x] + (a + b) // 2) & 255
-            elif ft == 4:
-                pa, pb, pc = abs(b - c), abs(a - c), abs(a + b - 2 * c)
-                line[x] = (line[x] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
-        rows.append(bytes(line))
-        prev = line
-    return w, h, bpp, rows
+def screenshot(url, width, height, png):
+    """A screenshot of @url in a window of the SVG's size: its rows, checked for size."""
+    chromium(["--screenshot=" + png, "--window-size=%d,%d" % (width, height)], url)
+    w, h, bpp, rows = png_rows(png)
+    check((w, h) == (width, height), "screenshot %dx%d, want %dx%d" % (w, h, width, height))
+    return bpp, rows
 
 
 @test
@@ -119,10 +87,7 @@ def flamegraph_svg_in_chromium():
         seen += head.startswith("writer_b (") and pages == 16
     check(seen == 2, "writer_a's 48 pages and writer_b's 16 not both drawn")
 
-    png = os.path.join(DIR, "flamegraph.png")
-    chromium(["--screenshot=" + png, "--window-size=%d,%d" % (width, height)], url)
-    w, h, bpp, rows = png_pixels(png)
-    check((w, h) == (width, height), "screenshot %dx%d, want %dx%d" % (w, h, width, height))
+    bpp, rows = screenshot(url, width, height, os.path.join(DIR, "flamegraph.png"))
     # The frames are drawn in warm colours: many pixels far from white and grey.
     warm = sum(1 for row in rows for x in range(0, len(row), bpp)
                if row[x] > 150 and row[x] - row[x + 2] > 60)
@@ -141,10 +106,7 @@ def erosion_svg_in_chromium():
     drawn = ET.fromstring(chromium(["--dump-dom"], url).stdout)
     got = [t.text for t in drawn.iter(SVG + "text") if t.text]
     check(got == want, "the browser's texts differ from the file's")
-    png = os.path.join(DIR, "erosion.png")
-    chromium(["--screenshot=" + png, "--window-size=%d,%d" % (width, height)], url)
-    w, h, bpp, rows = png_pixels(png)
-    check((w, h) == (width, height), "screenshot %dx%d, want %dx%d" % (w, h, width, height))
+    bpp, rows = screenshot(url, width, height, os.path.join(DIR, "erosion.png"))
     # gnuplot's curves are coloured: pixels whose channels differ much (not grey or white).
     colour = sum(1 for row in rows for x in range(0, len(row), bpp)
                  if max(row[x:x + 3]) - min(row[x:x + 3]) > 80)
